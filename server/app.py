@@ -1,0 +1,136 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from server.timeutil import system_now
+
+DEFAULTS = {
+    "DATA_DIR": "jikao-data",
+    "SQLALCHEMY_DATABASE_URI": None,  # default: SQLite in DATA_DIR
+    "SECRET_KEY": None,  # default: a random key kept in DATA_DIR/secret_key
+    "SESSION_COOKIE_NAME": "jikao_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # exam LANs usually serve plain HTTP; set true behind TLS
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    "WTF_CSRF_TIME_LIMIT": None,  # valid for the session: a sitting lasts hours
+    "WTF_CSRF_SSL_STRICT": False,
+    "TIMEZONE": "Asia/Shanghai",
+    "CLOCK": system_now,
+    "ASYNC_MODE": "threading",  # ``jikao serve`` runs gevent
+    "SOCKET_MAX_PAYLOAD": 64 * 1024,
+    "SWEEP_INTERVAL": 1.0,
+    "AUTO_UPGRADE": True,
+}
+
+_namespaces_registered = False
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Defaults, then ``JIKAO_*`` environment variables, then the caller's overrides."""
+    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("JIKAO")
+    if os.environ.get("JIKAO_DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["JIKAO_DATABASE_URL"]
+    if config:
+        app.config.update(config)
+
+    data_dir = Path(app.config["DATA_DIR"]).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app.config["DATA_DIR"] = str(data_dir)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{data_dir / 'jikao.db'}"
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(data_dir)
+
+    _bind_extensions(app)
+    _register_errors(app)
+
+    from server.auth.views import bp as auth_bp
+    from server.exam.views import bp as candidate_bp
+    from server.web import bp as web_bp
+
+    app.register_blueprint(web_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(candidate_bp)
+
+    if app.config["AUTO_UPGRADE"]:
+        from server.db import upgrade
+        from server.extensions import db
+
+        with app.app_context():
+            upgrade(db.engine)
+    return app
+
+
+def _bind_extensions(app: Flask) -> None:
+    global _namespaces_registered
+    import server.models  # noqa: F401  (every table known to the metadata)
+    from server.exam.events import CandidateNamespace
+    from server.extensions import csrf, db, socketio
+    from server.proctor.events import ProctorNamespace
+
+    engine_options = {}
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        engine_options["connect_args"] = {"check_same_thread": False}
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
+    db.init_app(app)
+    csrf.init_app(app)
+    if not _namespaces_registered:
+        socketio.on_namespace(CandidateNamespace("/candidate"))
+        socketio.on_namespace(ProctorNamespace("/proctor"))
+        _namespaces_registered = True
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        transports=["websocket"],  # a LAN needs no long-polling fallback
+        max_http_buffer_size=app.config["SOCKET_MAX_PAYLOAD"],
+        ping_interval=10,
+        ping_timeout=10,
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def _register_errors(app: Flask) -> None:
+    """JSON errors for the API, never a stack trace."""
+
+    def wants_json() -> bool:
+        return request.path.startswith("/api/") or request.path == "/healthz"
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc):
+        body = {"ok": False, "error": {"code": "csrf", "message": "页面已过期，请刷新页面后重试。"}}
+        return jsonify(body), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if not wants_json():
+            return exc
+        return jsonify(ok=False, error={"code": exc.name.lower().replace(" ", "_"), "message": exc.name}), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        logging.getLogger("server").exception("request failed", exc_info=exc)
+        body = {"ok": False, "error": {"code": "internal", "message": "服务器处理出错，请重试或联系管理员。"}}
+        return jsonify(body), 500
+
+
+def _secret_key(data_dir: Path) -> str:
+    path = data_dir / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Staff accounts, roles, password login and the session cookie."""

@@ -1,0 +1,65 @@
+"""Staff login with a password; the session cookie carries only the account id."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request, session
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from server import audit
+from server.auth.models import Account
+from server.db import write_transaction
+from server.extensions import db
+from server.timeutil import now
+
+bp = Blueprint("auth_api", __name__, url_prefix="/api/auth")
+
+
+def current_account() -> Account | None:
+    account_id = session.get("account_id")
+    account = db.session.get(Account, account_id) if account_id else None
+    return account if account is not None and account.active else None
+
+
+def account_view(account: Account) -> dict:
+    return {
+        "id": account.id,
+        "username": account.username,
+        "display_name": account.display_name,
+        "role": account.role,
+        "role_label": account.role_label,
+    }
+
+
+@bp.get("/session")
+def whoami():
+    """The CSRF token for this browser's forms, and who is logged in (if anyone)."""
+    account = current_account()
+    return jsonify(csrf_token=generate_csrf(), account=account_view(account) if account else None)
+
+
+@bp.post("/login")
+def login():
+    """Log a staff member in with username and password."""
+    data = request.get_json(silent=True) or {}
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        return jsonify(ok=False, error={"code": "invalid", "message": "请输入用户名和密码。"}), 400
+    account = db.session.scalar(select(Account).where(Account.username == username.strip()))
+    if account is None or not account.active or not account.check_password(password):
+        with write_transaction(db.session):
+            audit.record(db.session, now(), "anonymous", "auth.login_failed", username=username[:64])
+        return jsonify(ok=False, error={"code": "bad_credentials", "message": "用户名或密码错误。"}), 401
+    with write_transaction(db.session):
+        audit.record(db.session, now(), f"account:{account.id}", "auth.login")
+    session.clear()  # a fresh session at login: no fixation
+    session.permanent = True
+    session["account_id"] = account.id
+    return jsonify(ok=True, account=account_view(account), csrf_token=generate_csrf())
+
+
+@bp.post("/logout")
+def logout():
+    """End the staff member's session."""
+    session.pop("account_id", None)
+    return jsonify(ok=True)

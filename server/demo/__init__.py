@@ -1,0 +1,1 @@
+"""The self-contained demo site of ``jikao demo``."""

@@ -1,0 +1,85 @@
+"""Seeding the demo site: one occupation's bank, one sitting, one room of 30, two proctors and a chief."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select
+
+from server.auth.models import Account
+from server.auth.service import create_account
+from server.bank.service import add_items
+from server.db import write_transaction
+from server.demo.people import candidates
+from server.exam.models import Candidate, ExamSession, Room
+from server.extensions import db
+from server.timeutil import now
+
+ITEMS_FILE = Path(__file__).with_name("data") / "items.json"
+PAPER_SPEC = [
+    {"type": "single", "count": 30, "points": 2},
+    {"type": "multiple", "count": 10, "points": 2},
+    {"type": "true_false", "count": 20, "points": 1},
+]
+ROWS, COLS = 5, 6
+LOGINS_FILE = "demo-logins.json"
+
+
+def ticket_for(seat: int) -> str:
+    # year 2026, site 11, sitting 01, room 01, seat two digits
+    return f"20261101{1:02d}{seat:02d}"
+
+
+def sample_tickets(count: int) -> list[str]:
+    return [ticket_for(seat) for seat in range(1, count + 1)]
+
+
+def ensure_demo(app: Flask, duration_min: int = 90, submit_after_min: int = 30, show_score: bool = False) -> list:
+    """Seed the demo site once; on later runs keep it and return the saved logins."""
+    logins_path = Path(app.config["DATA_DIR"]) / LOGINS_FILE
+    if db.session.scalar(select(Account).limit(1)) is not None and logins_path.exists():
+        return json.loads(logins_path.read_text(encoding="utf-8"))
+    bank = json.loads(ITEMS_FILE.read_text(encoding="utf-8"))
+    start = now().replace(second=0, microsecond=0) + timedelta(minutes=20)
+    with write_transaction(db.session):
+        add_items(db.session, bank["occupation"]["code"], bank["level"], bank["items"])
+        exam = ExamSession(
+            name=f"{start:%Y年%m月} 污水处理工（四级/中级工）理论知识考试 第1场",
+            occupation_code=bank["occupation"]["code"],
+            occupation_name=bank["occupation"]["name"],
+            level=bank["level"],
+            scheduled_start=start,
+            duration_s=duration_min * 60,
+            submit_after_s=submit_after_min * 60,
+            show_score=show_score,
+            paper_spec=PAPER_SPEC,
+        )
+        room = Room(session=exam, name="第01考场", rows=ROWS, cols=COLS)
+        db.session.add_all([exam, room])
+        for seat, (name, id_number) in enumerate(candidates(ROWS * COLS), start=1):
+            db.session.add(
+                Candidate(
+                    session=exam, room=room, ticket=ticket_for(seat), name=name, id_number=id_number,
+                    seat_no=seat, seat_row=(seat - 1) // COLS + 1, seat_col=(seat - 1) % COLS + 1,
+                )
+            )
+        db.session.flush()
+        logins = []
+        for username, display, role, position in [
+            ("proctor1", "王建国", "proctor", "主监考"),
+            ("proctor2", "李秀兰", "proctor", "副监考"),
+            ("chief", "陈志明", "chief", "主考"),
+        ]:
+            password = secrets.token_urlsafe(9)
+            rooms = [room.id] if role == "proctor" else []
+            create_account(db.session, username, display, role, password, rooms, position=position)
+            logins.append({"role": position, "username": username, "password": password})
+    fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(logins, fh, ensure_ascii=False)
+    return logins

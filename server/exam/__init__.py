@@ -1,0 +1,1 @@
+"""The candidate's exam: sittings, attempts, the clock, answers and scoring."""

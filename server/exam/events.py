@@ -1,0 +1,120 @@
+"""The ``/candidate`` Socket.IO namespace: the exam client's live connection."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from flask import request, session
+from flask_socketio import ConnectionRefusedError, join_room
+from pydantic import Field, StringConstraints
+
+from server.db import write_transaction
+from server.exam import service
+from server.exam.models import Attempt
+from server.exam.service import ExamError
+from server.extensions import db
+from server.live import attempt_channel, notify_seat, push_state
+from server.sockets import JikaoNamespace, Payload, handles
+from server.timeutil import now
+
+OptionId = Annotated[str, StringConstraints(min_length=1, max_length=8)]
+Response = OptionId | Annotated[list[OptionId], Field(max_length=8)] | bool | None
+
+
+class AnswerIn(Payload):
+    item_id: int = Field(ge=1, le=2**31)
+    response: Response
+    seq: int = Field(ge=1, le=2**53)
+
+
+class FlagIn(Payload):
+    item_id: int = Field(ge=1, le=2**31)
+    flagged: bool
+
+
+class SubmitIn(Payload):
+    confirm: bool
+
+
+def current_attempt() -> Attempt:
+    """The attempt this browser holds; refused if the proctor undid the login or it moved away."""
+    attempt = db.session.get(Attempt, session.get("attempt_id") or 0)
+    if attempt is None or attempt.device_token != session.get("device"):
+        raise ExamError("session_ended", "本机的考试登录已失效，请重新输入准考证号登录。")
+    return attempt
+
+
+def finalize_if_due(attempt: Attempt) -> None:
+    """Submit at once an attempt whose time is up, even before the sweeper gets to it."""
+    if service.phase(attempt, service.attempt_clock(db.session, attempt, now())) == "time_up":
+        with write_transaction(db.session):
+            service.submit(db.session, attempt, now(), reason="time_up")
+
+
+class CandidateNamespace(JikaoNamespace):
+    def on_connect(self, auth=None):
+        """Exam client connects with its login cookie; gets ``state`` at once."""
+        try:
+            attempt = current_attempt()
+        except ExamError as exc:
+            raise ConnectionRefusedError(exc.as_dict()) from exc
+        join_room(attempt_channel(attempt.id))
+        with write_transaction(db.session):
+            attempt.last_seen_at = now()
+        finalize_if_due(attempt)
+        push_state(attempt, to=request.sid)
+        notify_seat(attempt.candidate)
+
+    def on_disconnect(self, reason=None):
+        """Socket closed (tab closed, network lost); the attempt stays as it is."""
+
+    @handles()
+    def on_get_state(self):
+        """Client asks for its whole state again; acks ``{ok, state}``."""
+        attempt = current_attempt()
+        finalize_if_due(attempt)
+        return {"ok": True, "state": service.candidate_state(db.session, attempt, now())}
+
+    @handles()
+    def on_sync_clock(self):
+        """Client re-syncs its countdown; acks ``{ok, clock}`` from the server's clock."""
+        attempt = current_attempt()
+        clock = service.attempt_clock(db.session, attempt, now())
+        return {"ok": True, "clock": service.clock_view(clock, now())}
+
+    @handles(AnswerIn)
+    def on_answer(self, data: AnswerIn):
+        """Client changes an answer; acked ``{ok, item_id, seq, answered, total}`` once durably stored."""
+        attempt = current_attempt()
+        finalize_if_due(attempt)
+        with write_transaction(db.session):
+            saved = service.save_answer(db.session, attempt, data.item_id, data.response, data.seq, now())
+        notify_seat(attempt.candidate)
+        return {
+            "ok": True,
+            "item_id": saved.item_id,
+            "seq": saved.seq,
+            "applied": saved.applied,
+            "answered": service.answered_count(attempt),
+            "total": service.paper_size(attempt),
+        }
+
+    @handles(FlagIn)
+    def on_flag(self, data: FlagIn):
+        """Client marks or unmarks an item for review; acks ``{ok, flags}``."""
+        attempt = current_attempt()
+        with write_transaction(db.session):
+            flags = service.set_flag(db.session, attempt, data.item_id, data.flagged, now())
+        return {"ok": True, "flags": flags}
+
+    @handles(SubmitIn)
+    def on_submit(self, data: SubmitIn):
+        """Client confirms "结束考试"; acks ``{ok, state}`` and the attempt is closed for good."""
+        if not data.confirm:
+            raise ExamError("not_confirmed", "请确认交卷。")
+        attempt = current_attempt()
+        finalize_if_due(attempt)
+        with write_transaction(db.session):
+            service.submit(db.session, attempt, now(), reason="candidate")
+        notify_seat(attempt.candidate)
+        return {"ok": True, "state": service.candidate_state(db.session, attempt, now())}

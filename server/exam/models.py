@@ -1,0 +1,148 @@
+"""Sittings, rooms, candidates, attempts, answers and clock events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, UTCDateTime
+
+LEVEL_NAMES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
+
+
+class ExamSession(Base):
+    """One sitting (场次) of one subject for one occupation and level, with its timing policy."""
+
+    __tablename__ = "exam_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    occupation_code: Mapped[str] = mapped_column(String(32))
+    occupation_name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[int]
+    subject: Mapped[str] = mapped_column(String(32), default="理论知识")
+    scheduled_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_s: Mapped[int]
+    submit_after_s: Mapped[int] = mapped_column(default=30 * 60)  # earliest "结束考试"
+    warning_s: Mapped[int] = mapped_column(default=15 * 60)  # the end-15-minutes notice
+    show_score: Mapped[bool] = mapped_column(default=False)  # scores are normally published later
+    paper_spec: Mapped[list] = mapped_column(JSON)
+
+    rooms: Mapped[list[Room]] = relationship(back_populates="session", order_by="Room.id")
+
+    @property
+    def level_name(self) -> str:
+        return LEVEL_NAMES.get(self.level, str(self.level))
+
+
+class Room(Base):
+    """A test room: a grid of seats, its proctors, and the moment it was started (统一开考)."""
+
+    __tablename__ = "room"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int]
+    cols: Mapped[int]
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    session: Mapped[ExamSession] = relationship(back_populates="rooms")
+    candidates: Mapped[list[Candidate]] = relationship(back_populates="room", order_by="Candidate.seat_no")
+
+
+class RoomProctor(Base):
+    __tablename__ = "room_proctor"
+
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
+    position: Mapped[str] = mapped_column(String(16), default="监考")  # 主监考 / 副监考
+
+
+class Candidate(Base):
+    __tablename__ = "candidate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"))
+    ticket: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    id_number: Mapped[str] = mapped_column(String(32))
+    seat_no: Mapped[int]
+    seat_row: Mapped[int]
+    seat_col: Mapped[int]
+
+    room: Mapped[Room] = relationship(back_populates="candidates")
+    session: Mapped[ExamSession] = relationship()
+    attempt: Mapped[Attempt | None] = relationship(back_populates="candidate", uselist=False)
+
+
+class Attempt(Base):
+    """A candidate's exam at a computer: login, identity confirmation, paper, answers, submission."""
+
+    __tablename__ = "attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(24))  # awaiting_confirmation | confirmed | submitted
+    device_token: Mapped[str] = mapped_column(String(64))  # the computer (browser) holding the attempt
+    logged_in_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    paper: Mapped[dict | None] = mapped_column(JSON)
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submit_reason: Mapped[str | None] = mapped_column(String(16))  # candidate | time_up
+    score: Mapped[float | None]
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    candidate: Mapped[Candidate] = relationship(back_populates="attempt")
+    answers: Mapped[list[Answer]] = relationship(back_populates="attempt", order_by="Answer.item_id")
+
+
+class Answer(Base):
+    """The current answer to one item; ``seq`` is the client's change counter, so a replayed or
+    reordered message can never undo a newer answer."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("attempt_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    response: Mapped[object | None] = mapped_column(JSON)
+    seq: Mapped[int]
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="answers")
+
+
+class AnswerLog(Base):
+    """Every accepted change of an answer, in order: the trail for audits and collusion checks."""
+
+    __tablename__ = "answer_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    response: Mapped[object | None] = mapped_column(JSON)
+    seq: Mapped[int]
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClockEvent(Base):
+    """A recorded event of a room's or an attempt's clock; remaining time is derived from these."""
+
+    __tablename__ = "clock_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"))  # None: the whole room
+    kind: Mapped[str] = mapped_column(String(16))  # start | pause | resume | extend
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[int] = mapped_column(default=0)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    reason: Mapped[str] = mapped_column(String(256), default="")

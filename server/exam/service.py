@@ -1,0 +1,367 @@
+"""The attempt's life, from ticket login to score: plain functions that take a session and ``now``.
+
+They check every rule and raise :class:`ExamError` (a stable code and a Chinese message for the
+screen) before changing anything; they never commit: the view or event handler owns the transaction.
+
+Phases as a candidate sees them::
+
+    awaiting_confirmation -> waiting_start -> answering -> submitted
+    (login)                  (proctor confirms) (room started)  (candidate submits, or time is up)
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from item_bank import ITEM_TYPES, PASS_MARK, ItemError, draw_paper, parse_spec, score_paper
+from item_bank.paper import paper_item_ids
+from server import audit
+from server.bank.service import active_pool, load_items
+from server.exam.clock import ClockState, Tick, clock_state
+from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, Room
+from server.timeutil import iso
+
+
+class ExamError(Exception):
+    """A refused action: ``code`` for programs, ``message`` (Chinese) for the person at the screen."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass
+class AnswerSaved:
+    attempt: Attempt
+    item_id: int
+    seq: int
+    applied: bool  # False when a newer change was already stored (a stale or replayed message)
+
+
+def find_candidate(session, ticket: str) -> Candidate:
+    candidate = session.scalar(select(Candidate).where(Candidate.ticket == ticket.strip()))
+    if candidate is None:
+        raise ExamError("unknown_ticket", "未找到该准考证号，请核对后重新输入。")
+    return candidate
+
+
+def check_can_log_in(candidate: Candidate, device_token: str | None) -> None:
+    """Refuse a login the rules do not allow, before anything is written."""
+    attempt = candidate.attempt
+    if attempt is None:
+        return
+    if attempt.status == "submitted":
+        raise ExamError("already_submitted", "该考生已交卷，不能再次进入考试。")
+    if attempt.device_token != device_token:
+        raise ExamError("active_elsewhere", "该准考证号已在其他考试机上登录。请举手示意监考员处理。")
+
+
+def log_in(session, candidate: Candidate, device_token: str | None, now: datetime) -> Attempt:
+    """Bind the candidate to this computer (or resume on the same one) and await the proctor."""
+    check_can_log_in(candidate, device_token)
+    if candidate.attempt is not None:
+        candidate.attempt.last_seen_at = now
+        return candidate.attempt
+    attempt = Attempt(
+        candidate=candidate,
+        status="awaiting_confirmation",
+        device_token=device_token or secrets.token_urlsafe(24),
+        logged_in_at=now,
+        last_seen_at=now,
+        flags=[],
+    )
+    session.add(attempt)
+    audit.record(session, now, f"candidate:{candidate.id}", "candidate.login", f"attempt:{candidate.ticket}")
+    return attempt
+
+
+def confirm_identity(session, attempt: Attempt, proctor_id: int, now: datetime) -> None:
+    """The proctor has checked the person against the ticket: draw the paper (still sealed)."""
+    if attempt.status != "awaiting_confirmation":
+        raise ExamError("not_awaiting", "该考生不在等待身份确认的状态。")
+    candidate = attempt.candidate
+    exam = candidate.session
+    pool = active_pool(session, exam.occupation_code, exam.level)
+    attempt.paper = draw_paper(pool, parse_spec(exam.paper_spec), seed=secrets.randbits(63))
+    attempt.status = "confirmed"
+    attempt.confirmed_at = now
+    attempt.confirmed_by = proctor_id
+    audit.record(session, now, f"account:{proctor_id}", "identity.confirm", f"candidate:{candidate.id}")
+
+
+def reject_identity(session, attempt: Attempt, proctor_id: int, now: datetime) -> None:
+    """The person is not the ticket's holder, or must log in again elsewhere: undo the login."""
+    if attempt.status != "awaiting_confirmation":
+        raise ExamError("not_awaiting", "该考生不在等待身份确认的状态。")
+    audit.record(session, now, f"account:{proctor_id}", "identity.reject", f"candidate:{attempt.candidate_id}")
+    session.delete(attempt)
+
+
+def start_room(session, room: Room, proctor_id: int, now: datetime) -> None:
+    """The single start signal for the room (统一开考): papers open and clocks start."""
+    if room.started_at is not None:
+        raise ExamError("already_started", "本考场已经开考。")
+    room.started_at = now
+    session.add(ClockEvent(room_id=room.id, kind="start", at=now, actor_id=proctor_id))
+    audit.record(session, now, f"account:{proctor_id}", "room.start", f"room:{room.id}")
+
+
+def attempt_clock(session, attempt: Attempt, now: datetime) -> ClockState:
+    room = attempt.candidate.room
+    events = session.scalars(
+        select(ClockEvent).where(
+            ClockEvent.room_id == room.id,
+            (ClockEvent.attempt_id.is_(None)) | (ClockEvent.attempt_id == attempt.id),
+        )
+    )
+    ticks = [Tick(e.kind, e.at, e.seconds) for e in events]
+    return clock_state(timedelta(seconds=attempt.candidate.session.duration_s), ticks, now)
+
+
+def room_clock(session, room: Room, now: datetime) -> ClockState:
+    events = session.scalars(
+        select(ClockEvent).where(ClockEvent.room_id == room.id, ClockEvent.attempt_id.is_(None))
+    )
+    ticks = [Tick(e.kind, e.at, e.seconds) for e in events]
+    return clock_state(timedelta(seconds=room.session.duration_s), ticks, now)
+
+
+def phase(attempt: Attempt | None, clock: ClockState | None) -> str:
+    if attempt is None:
+        return "not_logged_in"
+    if attempt.status == "submitted":
+        return "submitted"
+    if attempt.status == "awaiting_confirmation":
+        return "awaiting_confirmation"
+    if clock is None or clock.started_at is None:
+        return "waiting_start"
+    if clock.over:
+        return "time_up"
+    if clock.paused:
+        return "paused"
+    return "answering"
+
+
+def submit_opens_at(attempt: Attempt, clock: ClockState) -> datetime | None:
+    if clock.started_at is None:
+        return None
+    return clock.started_at + timedelta(seconds=attempt.candidate.session.submit_after_s)
+
+
+def require_answering(session, attempt: Attempt, now: datetime) -> ClockState:
+    """The clock state if the candidate may answer now; otherwise the reason why not."""
+    clock = attempt_clock(session, attempt, now)
+    current = phase(attempt, clock)
+    if current == "answering":
+        return clock
+    if current == "submitted" and attempt.submit_reason == "time_up":
+        raise ExamError("time_up", "考试时间已到，不能再作答。")
+    if current == "submitted":
+        raise ExamError("submitted", "您已交卷，不能再作答。")
+    if current == "time_up":
+        raise ExamError("time_up", "考试时间已到，不能再作答。")
+    if current == "paused":
+        raise ExamError("paused", "考试已暂停，请等待监考员通知。")
+    raise ExamError("not_started", "考试尚未开始。")
+
+
+def save_answer(session, attempt: Attempt, item_id: int, response, seq: int, now: datetime) -> AnswerSaved:
+    """Store one change of an answer, idempotently by ``seq``."""
+    require_answering(session, attempt, now)
+    entry = _paper_entry(attempt, item_id)
+    if entry is None:
+        raise ExamError("not_in_paper", "该题不在您的试卷中。")
+    item = load_items(session, [item_id])[item_id]
+    try:
+        normalized = ITEM_TYPES[item.type].normalize_response(item, response)
+    except ItemError as exc:
+        raise ExamError("invalid_response", exc.message) from exc
+    current = session.scalar(select(Answer).where(Answer.attempt_id == attempt.id, Answer.item_id == item_id))
+    if current is not None and current.seq >= seq:
+        return AnswerSaved(attempt, item_id, current.seq, applied=False)
+    if current is None:
+        current = Answer(attempt_id=attempt.id, item_id=item_id)
+        session.add(current)
+    current.response = normalized
+    current.seq = seq
+    current.saved_at = now
+    session.add(AnswerLog(attempt_id=attempt.id, item_id=item_id, response=normalized, seq=seq, saved_at=now))
+    attempt.last_seen_at = now
+    return AnswerSaved(attempt, item_id, seq, applied=True)
+
+
+def set_flag(session, attempt: Attempt, item_id: int, flagged: bool, now: datetime) -> list[int]:
+    """Mark an item for review ("标记"), so that the navigator shows it on any computer."""
+    require_answering(session, attempt, now)
+    if _paper_entry(attempt, item_id) is None:
+        raise ExamError("not_in_paper", "该题不在您的试卷中。")
+    flags = [f for f in attempt.flags if f != item_id]
+    if flagged:
+        flags.append(item_id)
+    attempt.flags = sorted(flags)
+    return attempt.flags
+
+
+def submit(session, attempt: Attempt, now: datetime, reason: str = "candidate") -> float:
+    """End the attempt and score it. Candidates may submit only from ``submit_after_s`` on."""
+    if attempt.status == "submitted":
+        raise ExamError("submitted", "您已交卷。")
+    if reason == "candidate":
+        clock = require_answering(session, attempt, now)
+        opens = submit_opens_at(attempt, clock)
+        if opens is not None and now < opens:
+            minutes = attempt.candidate.session.submit_after_s // 60
+            raise ExamError("too_early", f"开考 {minutes} 分钟后才可以交卷。")
+    attempt.status = "submitted"
+    attempt.submitted_at = now
+    attempt.submit_reason = reason
+    attempt.score = score_attempt(session, attempt)
+    audit.record(session, now, _actor(attempt, reason), "attempt.submit", f"attempt:{attempt.id}", reason=reason)
+    return attempt.score
+
+
+def score_attempt(session, attempt: Attempt) -> float:
+    if not attempt.paper:
+        return 0.0
+    items = load_items(session, paper_item_ids(attempt.paper))
+    responses = {a.item_id: a.response for a in attempt.answers}
+    return score_paper(attempt.paper, items, responses)
+
+
+def expire_due(session, now: datetime) -> list[Attempt]:
+    """Submit every confirmed attempt whose time is up (the sweeper calls this every second)."""
+    done = []
+    rows = session.scalars(
+        select(Attempt).join(Candidate).join(Room).where(Attempt.status == "confirmed", Room.started_at.isnot(None))
+    )
+    for attempt in rows:
+        if attempt_clock(session, attempt, now).over:
+            submit(session, attempt, now, reason="time_up")
+            done.append(attempt)
+    return done
+
+
+def due_warnings(session, now: datetime) -> list[tuple[Attempt, ClockState]]:
+    """Attempts that have just entered the last minutes (default 15) and were not yet warned."""
+    due = []
+    rows = session.scalars(
+        select(Attempt).join(Candidate).join(Room).where(
+            Attempt.status == "confirmed", Attempt.warned_at.is_(None), Room.started_at.isnot(None)
+        )
+    )
+    for attempt in rows:
+        clock = attempt_clock(session, attempt, now)
+        if clock.running and clock.remaining <= timedelta(seconds=attempt.candidate.session.warning_s):
+            attempt.warned_at = now
+            due.append((attempt, clock))
+    return due
+
+
+def answered_count(attempt: Attempt) -> int:
+    return sum(1 for a in attempt.answers if a.response is not None)
+
+
+def paper_size(attempt: Attempt) -> int:
+    return len(paper_item_ids(attempt.paper)) if attempt.paper else 0
+
+
+def clock_view(clock: ClockState, now: datetime) -> dict:
+    return {
+        "server_now": iso(now),
+        "started_at": iso(clock.started_at),
+        "deadline": iso(clock.deadline),
+        "remaining_ms": int(clock.remaining.total_seconds() * 1000),
+        "paused": clock.paused,
+    }
+
+
+def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
+    """Everything the candidate's screen needs. Item content only once the room has started,
+    and only through ``to_candidate`` (no answer keys)."""
+    candidate = attempt.candidate
+    exam = candidate.session
+    clock = attempt_clock(session, attempt, now)
+    current = phase(attempt, clock)
+    state: dict = {
+        "phase": current,
+        "candidate": candidate_profile(candidate),
+        "clock": clock_view(clock, now),
+        "duration_s": exam.duration_s,
+        "warning_s": exam.warning_s,
+        "submit_opens_at": iso(submit_opens_at(attempt, clock)),
+    }
+    if current in ("answering", "paused", "time_up") and attempt.paper:
+        state["paper"] = candidate_paper(session, attempt.paper)
+        state["answers"] = {str(a.item_id): a.response for a in attempt.answers}
+        state["flags"] = attempt.flags
+        state["last_seq"] = max((a.seq for a in attempt.answers), default=0)
+    if current == "submitted":
+        state["submitted_at"] = iso(attempt.submitted_at)
+        state["submit_reason"] = attempt.submit_reason
+        state["answered"] = answered_count(attempt)
+        state["total"] = paper_size(attempt)
+        if exam.show_score:
+            state["score"] = attempt.score
+            state["passed"] = attempt.score is not None and attempt.score >= PASS_MARK
+    return state
+
+
+def candidate_paper(session, paper: dict) -> dict:
+    items = load_items(session, paper_item_ids(paper))
+    sections = []
+    for section in paper["sections"]:
+        kind = ITEM_TYPES[section["type"]]
+        sections.append(
+            {
+                "type": section["type"],
+                "label": kind.label,
+                "points": section["points"],
+                "items": [
+                    {"id": e["item_id"], **kind.to_candidate(items[e["item_id"]], e.get("options"))}
+                    for e in section["items"]
+                ],
+            }
+        )
+    return {"sections": sections}
+
+
+def candidate_profile(candidate: Candidate) -> dict:
+    exam = candidate.session
+    return {
+        "ticket": candidate.ticket,
+        "name": candidate.name,
+        "id_number_masked": mask_id(candidate.id_number),
+        "occupation": exam.occupation_name,
+        "level": exam.level_name,
+        "subject": exam.subject,
+        "session": exam.name,
+        "scheduled_start": iso(exam.scheduled_start),
+        "room": candidate.room.name,
+        "seat": candidate.seat_no,
+    }
+
+
+def mask_id(id_number: str) -> str:
+    return id_number[:4] + "*" * max(len(id_number) - 8, 0) + id_number[-4:] if len(id_number) > 8 else "****"
+
+
+def _paper_entry(attempt: Attempt, item_id: int) -> dict | None:
+    if not attempt.paper:
+        return None
+    for section in attempt.paper["sections"]:
+        for entry in section["items"]:
+            if entry["item_id"] == item_id:
+                return entry
+    return None
+
+
+def _actor(attempt: Attempt, reason: str) -> str:
+    return f"candidate:{attempt.candidate_id}" if reason == "candidate" else "system"

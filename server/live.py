@@ -1,0 +1,48 @@
+"""Pushing changes to the screens: each candidate's state, and seat updates to the room's proctors.
+
+Called only after the unit of work has committed, so a screen never shows what is not stored.
+"""
+
+from __future__ import annotations
+
+from server.exam import service
+from server.exam.models import Attempt, Candidate
+from server.extensions import db, socketio
+from server.timeutil import now
+
+CANDIDATE_NS = "/candidate"
+PROCTOR_NS = "/proctor"
+
+
+def attempt_channel(attempt_id: int) -> str:
+    return f"attempt:{attempt_id}"
+
+
+def room_channel(room_id: int) -> str:
+    return f"room:{room_id}"
+
+
+def push_state(attempt: Attempt, to: str | None = None) -> None:
+    """Send the candidate's whole state to their screen (or to one socket)."""
+    state = service.candidate_state(db.session, attempt, now())
+    socketio.emit("state", state, to=to or attempt_channel(attempt.id), namespace=CANDIDATE_NS)
+
+
+def push_to_candidate(attempt_id: int, event: str, data: dict) -> None:
+    socketio.emit(event, data, to=attempt_channel(attempt_id), namespace=CANDIDATE_NS)
+
+
+def notify_seat(candidate: Candidate) -> None:
+    """Tell the proctors watching the candidate's room how the seat stands now."""
+    from server.proctor.service import seat_view
+
+    socketio.emit(
+        "seat_update", seat_view(db.session, candidate, now()), to=room_channel(candidate.room_id),
+        namespace=PROCTOR_NS,
+    )
+
+
+def notify_room(room) -> None:
+    from server.proctor.service import room_view
+
+    socketio.emit("room_update", room_view(db.session, room, now()), to=room_channel(room.id), namespace=PROCTOR_NS)

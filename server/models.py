@@ -1,0 +1,29 @@
+"""Imports every model, so that the metadata (and Alembic) knows every table."""
+
+from server.audit import AuditEntry
+from server.auth.models import Account
+from server.bank.models import Item
+from server.exam.models import (
+    Answer,
+    AnswerLog,
+    Attempt,
+    Candidate,
+    ClockEvent,
+    ExamSession,
+    Room,
+    RoomProctor,
+)
+
+__all__ = [
+    "Account",
+    "Answer",
+    "AnswerLog",
+    "Attempt",
+    "AuditEntry",
+    "Candidate",
+    "ClockEvent",
+    "ExamSession",
+    "Item",
+    "Room",
+    "RoomProctor",
+]

@@ -1,0 +1,1 @@
+"""The proctor's console: rooms, seats, identity confirmation and the start signal."""

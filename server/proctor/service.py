@@ -1,0 +1,112 @@
+"""What a proctor sees of a room, and who may act on it. Never commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from server.auth.models import Account
+from server.exam import service as exam
+from server.exam.models import Candidate, Room, RoomProctor
+from server.timeutil import iso
+
+STATE_LABELS = {
+    "not_logged_in": "未登录",
+    "awaiting_confirmation": "待确认身份",
+    "waiting_start": "已确认，等待开考",
+    "answering": "答题中",
+    "paused": "已暂停",
+    "time_up": "时间到",
+    "submitted": "已交卷",
+}
+
+
+class AccessDenied(exam.ExamError):
+    def __init__(self, message: str = "您没有管理该考场的权限。"):
+        super().__init__("forbidden", message)
+
+
+def rooms_for(session, account: Account) -> list[Room]:
+    """The rooms a staff member may watch: their own as proctor, every room as chief or supervisor."""
+    if account.role in ("chief", "supervisor"):
+        return list(session.scalars(select(Room).order_by(Room.id)))
+    if account.role != "proctor":
+        return []
+    return list(
+        session.scalars(
+            select(Room).join(RoomProctor, RoomProctor.room_id == Room.id).where(
+                RoomProctor.account_id == account.id
+            ).order_by(Room.id)
+        )
+    )
+
+
+def require_room(session, account: Account, room_id: int, act: bool = False) -> Room:
+    room = session.get(Room, room_id)
+    if room is None or room not in rooms_for(session, account):
+        raise AccessDenied()
+    if act and account.role == "supervisor":
+        raise AccessDenied("督导员只能查看，不能操作。")
+    return room
+
+
+def require_candidate(session, account: Account, candidate_id: int, act: bool = True) -> Candidate:
+    candidate = session.get(Candidate, candidate_id)
+    if candidate is None:
+        raise exam.ExamError("unknown_candidate", "未找到该考生。")
+    require_room(session, account, candidate.room_id, act=act)
+    return candidate
+
+
+def seat_view(session, candidate: Candidate, now: datetime) -> dict:
+    attempt = candidate.attempt
+    clock = exam.attempt_clock(session, attempt, now) if attempt else None
+    state = exam.phase(attempt, clock)
+    view = {
+        "candidate_id": candidate.id,
+        "seat": candidate.seat_no,
+        "row": candidate.seat_row,
+        "col": candidate.seat_col,
+        "name": candidate.name,
+        "ticket": candidate.ticket,
+        "id_number": candidate.id_number,
+        "state": state,
+        "state_label": STATE_LABELS[state],
+    }
+    if attempt is not None:
+        view["logged_in_at"] = iso(attempt.logged_in_at)
+        view["last_seen_at"] = iso(attempt.last_seen_at)
+        if attempt.paper:
+            view["answered"] = exam.answered_count(attempt)
+            view["total"] = exam.paper_size(attempt)
+        if attempt.status == "submitted":
+            view["submitted_at"] = iso(attempt.submitted_at)
+            view["submit_reason"] = attempt.submit_reason
+    return view
+
+
+def room_view(session, room: Room, now: datetime) -> dict:
+    exam_session = room.session
+    clock = exam.room_clock(session, room, now)
+    seats = [seat_view(session, c, now) for c in room.candidates]
+    counts: dict[str, int] = {}
+    for seat in seats:
+        counts[seat["state"]] = counts.get(seat["state"], 0) + 1
+    return {
+        "id": room.id,
+        "name": room.name,
+        "rows": room.rows,
+        "cols": room.cols,
+        "session": {
+            "name": exam_session.name,
+            "occupation": exam_session.occupation_name,
+            "level": exam_session.level_name,
+            "subject": exam_session.subject,
+            "scheduled_start": iso(exam_session.scheduled_start),
+            "duration_s": exam_session.duration_s,
+        },
+        "clock": exam.clock_view(clock, now),
+        "seats": seats,
+        "counts": {"expected": len(seats), **counts},
+    }

@@ -1,0 +1,56 @@
+"""The two browser clients as static files, and the health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, jsonify, send_from_directory
+from sqlalchemy import text
+
+import exam_client
+import proctor_console
+from server.extensions import db
+from server.timeutil import iso, now
+
+bp = Blueprint("web", __name__)
+
+EXAM_DIR = Path(exam_client.__file__).parent
+PROCTOR_DIR = Path(proctor_console.__file__).parent
+
+
+def _page(directory: Path, name: str):
+    response = send_from_directory(directory, name)
+    # Exam rooms keep browsers open for hours: always revalidate so an upgrade reaches every seat.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/")
+def candidate_page():
+    """The exam client: ticket login, waiting screens, the paper."""
+    return _page(EXAM_DIR, "index.html")
+
+
+@bp.get("/exam/<path:name>")
+def candidate_asset(name: str):
+    """The exam client's modules and styles."""
+    return _page(EXAM_DIR, name)
+
+
+@bp.get("/proctor/")
+def proctor_page():
+    """The proctor console."""
+    return _page(PROCTOR_DIR, "index.html")
+
+
+@bp.get("/proctor/<path:name>")
+def proctor_asset(name: str):
+    """The proctor console's modules and styles."""
+    return _page(PROCTOR_DIR, name)
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 with a small JSON body once the server answers and its database does."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok", time=iso(now()))
