@@ -257,9 +257,7 @@ def item_to_data(item: Item) -> dict:
     if item.type == TrueFalse.name:
         data["key"] = item.key
     else:
-        data["options"] = [
-            {"id": o.id, "text": o.text, **({"fixed": True} if o.fixed else {})} for o in item.options
-        ]
+        data["options"] = [{"id": o.id, "text": o.text, **({"fixed": True} if o.fixed else {})} for o in item.options]
         data["key"] = list(item.key)
     data["explanation"] = item.explanation
     return data

@@ -45,7 +45,10 @@ def serve(host: str, port: int, data: str) -> None:
 @click.option("--reuse", "mode", flag_value="reuse", help="Keep the data directory as it is.")
 @click.option("--duration", default=90, show_default=True, type=click.IntRange(1, 600), help="Minutes.")
 @click.option(
-    "--submit-after", default=30, show_default=True, type=click.IntRange(0, 600),
+    "--submit-after",
+    default=30,
+    show_default=True,
+    type=click.IntRange(0, 600),
     help="Minutes after the start before candidates may submit.",
 )
 @click.option("--show-score", is_flag=True, help="Show candidates their score after submitting.")
@@ -59,7 +62,8 @@ def demo(host, port, data, mode, duration, submit_after, show_score) -> None:
             if sys.stdin.isatty():
                 answer = click.prompt(
                     f"数据目录 {data_dir} 已有数据。继续使用 (reuse) 还是清空重建 (reset)?",
-                    type=click.Choice(["reuse", "reset"]), default="reuse",
+                    type=click.Choice(["reuse", "reset"]),
+                    default="reuse",
                 )
                 mode = answer
             else:
@@ -68,9 +72,7 @@ def demo(host, port, data, mode, duration, submit_after, show_score) -> None:
             shutil.rmtree(data_dir)
     app = _app(str(data_dir), ASYNC_MODE="gevent")
     with app.app_context():
-        logins = seed.ensure_demo(
-            app, duration_min=duration, submit_after_min=submit_after, show_score=show_score
-        )
+        logins = seed.ensure_demo(app, duration_min=duration, submit_after_min=submit_after, show_score=show_score)
         tickets = seed.sample_tickets(4)
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     click.echo("Jikao 演示考点已就绪 (demo site ready)")

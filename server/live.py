@@ -37,7 +37,9 @@ def notify_seat(candidate: Candidate) -> None:
     from server.proctor.service import seat_view
 
     socketio.emit(
-        "seat_update", seat_view(db.session, candidate, now()), to=room_channel(candidate.room_id),
+        "seat_update",
+        seat_view(db.session, candidate, now()),
+        to=room_channel(candidate.room_id),
         namespace=PROCTOR_NS,
     )
 

@@ -33,9 +33,7 @@ def add_items(session, occupation_code: str, level: int, items: list[dict]) -> l
 
 def active_pool(session, occupation_code: str, level: int) -> dict[int, DomainItem]:
     rows = session.scalars(
-        select(Item).where(
-            Item.occupation_code == occupation_code, Item.level == level, Item.status == "active"
-        )
+        select(Item).where(Item.occupation_code == occupation_code, Item.level == level, Item.status == "active")
     )
     return {row.id: row.to_domain() for row in rows}
 

@@ -64,8 +64,14 @@ def ensure_demo(app: Flask, duration_min: int = 90, submit_after_min: int = 30, 
         for seat, (name, id_number) in enumerate(candidates(ROWS * COLS), start=1):
             db.session.add(
                 Candidate(
-                    session=exam, room=room, ticket=ticket_for(seat), name=name, id_number=id_number,
-                    seat_no=seat, seat_row=(seat - 1) // COLS + 1, seat_col=(seat - 1) % COLS + 1,
+                    session=exam,
+                    room=room,
+                    ticket=ticket_for(seat),
+                    name=name,
+                    id_number=id_number,
+                    seat_no=seat,
+                    seat_row=(seat - 1) // COLS + 1,
+                    seat_col=(seat - 1) % COLS + 1,
                 )
             )
         db.session.flush()

@@ -127,9 +127,7 @@ def attempt_clock(session, attempt: Attempt, now: datetime) -> ClockState:
 
 
 def room_clock(session, room: Room, now: datetime) -> ClockState:
-    events = session.scalars(
-        select(ClockEvent).where(ClockEvent.room_id == room.id, ClockEvent.attempt_id.is_(None))
-    )
+    events = session.scalars(select(ClockEvent).where(ClockEvent.room_id == room.id, ClockEvent.attempt_id.is_(None)))
     ticks = [Tick(e.kind, e.at, e.seconds) for e in events]
     return clock_state(timedelta(seconds=room.session.duration_s), ticks, now)
 
@@ -253,9 +251,10 @@ def due_warnings(session, now: datetime) -> list[tuple[Attempt, ClockState]]:
     """Attempts that have just entered the last minutes (default 15) and were not yet warned."""
     due = []
     rows = session.scalars(
-        select(Attempt).join(Candidate).join(Room).where(
-            Attempt.status == "confirmed", Attempt.warned_at.is_(None), Room.started_at.isnot(None)
-        )
+        select(Attempt)
+        .join(Candidate)
+        .join(Room)
+        .where(Attempt.status == "confirmed", Attempt.warned_at.is_(None), Room.started_at.isnot(None))
     )
     for attempt in rows:
         clock = attempt_clock(session, attempt, now)

@@ -22,9 +22,7 @@ def sweep(now) -> None:
         warned = [(a.id, c) for a, c in service.due_warnings(db.session, now)]
         expired = service.expire_due(db.session, now)
     for attempt_id, clock in warned:
-        push_to_candidate(
-            attempt_id, "notice", {"kind": "time_warning", "clock": service.clock_view(clock, now)}
-        )
+        push_to_candidate(attempt_id, "notice", {"kind": "time_warning", "clock": service.clock_view(clock, now)})
     for attempt in expired:
         push_state(attempt)
         notify_seat(attempt.candidate)

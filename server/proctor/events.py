@@ -84,7 +84,8 @@ class ProctorNamespace(JikaoNamespace):
             exam.reject_identity(db.session, attempt, account.id, now())
         db.session.expire(candidate)
         push_to_candidate(
-            attempt_id, "session_ended",
+            attempt_id,
+            "session_ended",
             {"code": "rejected", "message": "监考员未确认您的身份，请举手示意监考员，或重新输入准考证号登录。"},
         )
         notify_seat(candidate)

@@ -35,9 +35,10 @@ def rooms_for(session, account: Account) -> list[Room]:
         return []
     return list(
         session.scalars(
-            select(Room).join(RoomProctor, RoomProctor.room_id == Room.id).where(
-                RoomProctor.account_id == account.id
-            ).order_by(Room.id)
+            select(Room)
+            .join(RoomProctor, RoomProctor.room_id == Room.id)
+            .where(RoomProctor.account_id == account.id)
+            .order_by(Room.id)
         )
     )
 
