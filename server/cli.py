@@ -24,6 +24,7 @@ def _app(data: str, **config):
 def main() -> None:
     """Jikao (机考): LAN exam server for vocational skill level certification theory exams."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @main.command()

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from flask import request
-from flask_socketio import Namespace, emit
+from flask_socketio import ConnectionRefusedError, Namespace, emit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from server.exam.service import ExamError
@@ -70,5 +70,7 @@ class JikaoNamespace(Namespace):
         return refusal(request.event["message"], "unknown_event", "不支持的操作。")
 
     def error(self, exc: Exception):
+        if isinstance(exc, ConnectionRefusedError):
+            raise exc  # a refused connect is an answer, not a failure
         log.exception("socket event failed", exc_info=exc)
         return {"ok": False, "error": {"code": "internal", "message": "服务器处理出错，请重试或联系监考员。"}}

@@ -57,7 +57,7 @@ class CandidateNamespace(JikaoNamespace):
         try:
             attempt = current_attempt()
         except ExamError as exc:
-            raise ConnectionRefusedError(exc.as_dict()) from exc
+            raise ConnectionRefusedError(exc.message, exc.as_dict()) from exc
         join_room(attempt_channel(attempt.id))
         with write_transaction(db.session):
             attempt.last_seen_at = now()

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from item_bank import ITEM_TYPES, PASS_MARK, ItemError, draw_paper, parse_spec, score_paper
@@ -291,10 +292,12 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
     current = phase(attempt, clock)
     state: dict = {
         "phase": current,
+        "timezone": current_app.config["TIMEZONE"],
         "candidate": candidate_profile(candidate),
         "clock": clock_view(clock, now),
         "duration_s": exam.duration_s,
         "warning_s": exam.warning_s,
+        "submit_after_s": exam.submit_after_s,
         "submit_opens_at": iso(submit_opens_at(attempt, clock)),
     }
     if current in ("answering", "paused", "time_up") and attempt.paper:

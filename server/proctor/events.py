@@ -39,7 +39,7 @@ class ProctorNamespace(JikaoNamespace):
         try:
             staff()
         except exam.ExamError as exc:
-            raise ConnectionRefusedError(exc.as_dict()) from exc
+            raise ConnectionRefusedError(exc.message, exc.as_dict()) from exc
 
     @handles()
     def on_list_rooms(self):

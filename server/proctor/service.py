@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from server.auth.models import Account
@@ -99,6 +100,7 @@ def room_view(session, room: Room, now: datetime) -> dict:
         "name": room.name,
         "rows": room.rows,
         "cols": room.cols,
+        "timezone": current_app.config["TIMEZONE"],
         "session": {
             "name": exam_session.name,
             "occupation": exam_session.occupation_name,

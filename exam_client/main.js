@@ -1,0 +1,364 @@
+// The exam client: ticket login, identity check, waiting screens, the paper, submission.
+// The server decides every phase; this module only shows what the server says and sends changes.
+import { io } from "/static/vendor/socket.io.esm.min.js";
+import { post } from "/static/js/api.js";
+import { Countdown, formatClockTime, formatDuration } from "./clock.js";
+import { h, mount } from "/static/js/dom.js";
+import { zh } from "./i18n.js";
+import { Journal } from "./journal.js";
+import { PaperView } from "./paper.js";
+
+const app = document.getElementById("app");
+const header = document.getElementById("exam-header");
+const banner = document.getElementById("banner");
+const ACK_TIMEOUT_MS = 10000;
+const CLOCK_SYNC_MS = 30000;
+
+const ui = {
+  socket: null,
+  state: null,
+  journal: null,
+  paperView: null,
+  countdown: null,
+  warned: false,
+  saveStatus: "saved",
+};
+
+// ---- font size (the candidate can make text larger; remembered on this computer) ----
+const FONT_STEPS = [1, 1.15, 1.3, 1.5];
+let fontStep = Number(localStorage.getItem("jikao.fontStep") || 1);
+function applyFont() {
+  document.documentElement.style.setProperty("--font-scale", FONT_STEPS[fontStep]);
+  localStorage.setItem("jikao.fontStep", String(fontStep));
+}
+function fontControls() {
+  return h("div", { class: "font-controls", role: "group", "aria-label": zh.fontLabel },
+    h("span", {}, zh.fontLabel),
+    h("button", { type: "button", id: "font-smaller", "aria-label": "减小字号",
+      onclick: () => { fontStep = Math.max(0, fontStep - 1); applyFont(); } }, zh.fontSmaller),
+    h("button", { type: "button", id: "font-larger", "aria-label": "增大字号",
+      onclick: () => { fontStep = Math.min(FONT_STEPS.length - 1, fontStep + 1); applyFont(); } }, zh.fontLarger));
+}
+applyFont();
+
+// ---- login ----
+function showLogin(message) {
+  header.hidden = true;
+  const input = h("input", { id: "ticket", name: "ticket", inputmode: "numeric", autocomplete: "off",
+    placeholder: zh.ticketPlaceholder, maxlength: "32", required: true });
+  const error = h("p", { class: "error", role: "alert", id: "login-error" }, message || "");
+  const form = h("form", { class: "card login-card", onsubmit: async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    const result = await post("/api/candidate/lookup", { ticket: input.value.trim() });
+    if (!result.ok) {
+      error.textContent = result.error.message || zh.serverError;
+      input.select();
+      return;
+    }
+    showConfirm(result.candidate);
+  } },
+    h("h1", {}, zh.appTitle),
+    h("p", { class: "subtitle" }, zh.appSubtitle),
+    h("label", { for: "ticket", class: "big-label" }, zh.ticketLabel),
+    input,
+    error,
+    h("button", { type: "submit", class: "primary large", id: "lookup" }, zh.next));
+  mount(app, h("div", { class: "center-screen" }, form, fontControls()));
+  input.focus();
+}
+
+function profileTable(candidate) {
+  const rows = ["name", "ticket", "id_number_masked", "occupation", "level", "subject", "room", "seat"];
+  return h("table", { class: "profile" },
+    h("tbody", {}, rows.map((key) => h("tr", {}, h("th", {}, zh.fields[key]), h("td", { dataset: { field: key } },
+      String(candidate[key]))))));
+}
+
+function showConfirm(candidate) {
+  const error = h("p", { class: "error", role: "alert" });
+  mount(app, h("div", { class: "center-screen" },
+    h("div", { class: "card" },
+      h("h1", {}, zh.checkInfo),
+      profileTable(candidate),
+      h("p", { class: "hint" }, zh.infoWrongHint),
+      error,
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "secondary large", onclick: () => showLogin() }, zh.infoWrong),
+        h("button", { type: "button", class: "primary large", id: "confirm-login", onclick: async () => {
+          const result = await post("/api/candidate/login", { ticket: candidate.ticket });
+          if (!result.ok) {
+            error.textContent = result.error.message || zh.serverError;
+            return;
+          }
+          connect();
+        } }, zh.infoCorrect)))));
+}
+
+// ---- the live connection ----
+function connect() {
+  if (ui.socket) ui.socket.disconnect();
+  mount(app, h("div", { class: "center-screen" }, h("p", { class: "notice" }, zh.connecting)));
+  const socket = io("/candidate", { transports: ["websocket"], reconnectionDelayMax: 3000 });
+  ui.socket = socket;
+  socket.on("state", (state) => render(state));
+  socket.on("notice", (notice) => {
+    if (notice.kind === "time_warning") {
+      ui.countdown?.sync(notice.clock);
+      showTimeWarning(notice.clock.remaining_ms);
+    }
+  });
+  socket.on("session_ended", (info) => endSession(info.message));
+  socket.on("connect_error", (err) => {
+    // The server refused the connection: this browser holds no (or no longer a) login.
+    // On first load that simply means "not logged in yet": show the login without an error.
+    if (err.data && err.data.code) endSession(ui.state ? err.data.message : null);
+    else setSaveStatus("offline");
+  });
+  socket.on("disconnect", () => setSaveStatus("offline"));
+  socket.on("connect", () => setSaveStatus(ui.journal && ui.journal.size ? "saving" : "saved"));
+  socket.on("error", (err) => console.warn("server refused", err));
+}
+
+function endSession(message) {
+  ui.socket?.disconnect();
+  ui.socket = null;
+  ui.state = null;
+  teardownPaper();
+  showLogin(message || "");
+}
+
+function teardownPaper() {
+  ui.paperView?.destroy();
+  ui.paperView = null;
+  ui.submitButton = null;
+  ui.submitNote = null;
+  document.getElementById("paused-overlay")?.remove();
+}
+
+function render(state) {
+  ui.state = state;
+  const ticket = state.candidate.ticket;
+  if (!ui.journal || ui.journal.key !== `jikao.journal.${ticket}`) ui.journal = new Journal(ticket);
+  renderHeader(state);
+  if (!ui.countdown) ui.countdown = new Countdown((ms) => onTick(ms));
+  ui.countdown.sync(state.clock);
+  switch (state.phase) {
+    case "awaiting_confirmation":
+      return showWaiting(zh.awaitingTitle, zh.awaitingText, state, "awaiting");
+    case "waiting_start":
+      return showWaiting(zh.waitingTitle, zh.waitingText, state, "waiting");
+    case "answering":
+    case "paused":
+      return showPaper(state);
+    case "time_up":
+      teardownPaper();
+      return mount(app, h("div", { class: "center-screen" }, h("div", { class: "card" },
+        h("h1", {}, zh.timeUpTitle), h("p", {}, zh.timeUpText))));
+    case "submitted":
+      return showSubmitted(state);
+    default:
+      return showLogin();
+  }
+}
+
+function renderHeader(state) {
+  header.hidden = false;
+  const c = state.candidate;
+  mount(header,
+    h("div", { class: "header-exam" }, `${c.occupation} ${c.level} ${c.subject}`),
+    h("div", { class: "header-person" },
+      h("strong", { id: "candidate-name" }, c.name),
+      h("span", {}, `${zh.fields.ticket} ${c.ticket}`),
+      h("span", {}, `${zh.fields.seat} ${c.seat}`)),
+    state.phase === "submitted" ? h("div", { class: "header-clock" }, zh.submittedTitle) : [
+      h("div", { class: "header-clock", role: "timer", "aria-live": "off" },
+        h("span", { class: "clock-label" }, zh.remaining),
+        h("span", { class: "clock-value", id: "countdown" }, "--:--:--")),
+      h("div", { class: "save-status", id: "save-status", role: "status" })],
+    fontControls());
+  setSaveStatus(ui.saveStatus);
+}
+
+function showWaiting(title, text, state, kind) {
+  teardownPaper();
+  const minutes = Math.round((state.submit_after_s ?? 1800) / 60);
+  mount(app, h("div", { class: "center-screen" },
+    h("div", { class: `card waiting ${kind}`, id: `screen-${kind}` },
+      h("div", { class: "waiting-icon", "aria-hidden": "true" }, kind === "awaiting" ? "🪪" : "⏳"),
+      h("h1", {}, title),
+      h("p", { class: "lead" }, text),
+      profileTable(state.candidate),
+      h("h2", {}, zh.rulesTitle),
+      h("ol", { class: "rules" }, zh.rules.map((r) => h("li", {}, r.replace("{minutes}", minutes)))))));
+}
+
+// ---- the paper ----
+function showPaper(state) {
+  const journal = ui.journal;
+  journal.catchUp(state.last_seq);
+  const answers = { ...state.answers };
+  for (const entry of journal.entries()) answers[entry.itemId] = entry.response; // not yet acknowledged
+  if (!ui.paperView) {
+    const body = h("div", { class: "exam-body" });
+    mount(app, body);
+    ui.paperView = new PaperView(body, state.paper, {
+      answers, flags: state.flags,
+      onAnswer: (itemId, response) => sendAnswer(itemId, response),
+      onFlag: (itemId, flagged) => ui.socket.emit("flag", { item_id: itemId, flagged }),
+    });
+    ui.submitButton = h("button", { type: "button", class: "danger large", id: "submit-exam",
+      onclick: () => openSubmitDialog() }, zh.submit);
+    ui.submitNote = h("span", { class: "submit-note" });
+    ui.paperView.submitArea.append(ui.submitButton, ui.submitNote);
+  }
+  ui.paperView.root.classList.toggle("paused", state.phase === "paused");
+  setPausedOverlay(state.phase === "paused");
+  resend();
+  if (state.clock.remaining_ms <= state.warning_s * 1000 && !ui.warned) showTimeWarning(state.clock.remaining_ms);
+}
+
+function setPausedOverlay(paused) {
+  let overlay = document.getElementById("paused-overlay");
+  if (!paused) return overlay?.remove();
+  if (!overlay) {
+    overlay = h("div", { id: "paused-overlay", class: "overlay" },
+      h("div", { class: "card" }, h("h1", {}, zh.pausedTitle), h("p", {}, zh.pausedText)));
+    document.body.append(overlay);
+  }
+}
+
+function sendAnswer(itemId, response) {
+  const seq = ui.journal.record(itemId, response);
+  emitAnswer(itemId, response, seq);
+}
+
+function emitAnswer(itemId, response, seq) {
+  setSaveStatus(ui.socket?.connected ? "saving" : "offline");
+  if (!ui.socket?.connected) return; // replayed from the journal on reconnect
+  ui.socket.timeout(ACK_TIMEOUT_MS).emit("answer", { item_id: itemId, response, seq }, (err, ack) => {
+    if (err) return setSaveStatus("offline"); // no answer in time: stays in the journal
+    if (ack.ok) {
+      ui.journal.acknowledge(ack.item_id, ack.seq);
+    } else if (["time_up", "submitted", "session_ended"].includes(ack.error.code)) {
+      ui.socket.emit("get_state", {}, (reply) => reply.ok && render(reply.state));
+      return;
+    } else {
+      ui.journal.acknowledge(itemId, seq); // refused for good (e.g. invalid): never resend it
+      setSaveStatus("failed");
+      return;
+    }
+    setSaveStatus(ui.journal.size ? "saving" : "saved");
+  });
+}
+
+function resend() {
+  for (const entry of ui.journal.entries()) emitAnswer(entry.itemId, entry.response, entry.seq);
+  if (!ui.journal.size) setSaveStatus("saved");
+}
+
+function setSaveStatus(status) {
+  ui.saveStatus = status;
+  const el = document.getElementById("save-status");
+  if (!el) return;
+  const text = { saved: "✓ " + zh.saved, saving: zh.saving, offline: zh.offline, failed: zh.saveFailed }[status];
+  el.textContent = text;
+  el.className = `save-status ${status}`;
+}
+
+// ---- the clock ----
+function onTick(ms) {
+  const el = document.getElementById("countdown");
+  if (!el || ms === null || !ui.state) return;
+  const started = ui.state.clock.started_at !== null;
+  el.textContent = !started ? zh.notStarted : ui.countdown.paused ? zh.paused : formatDuration(ms);
+  el.classList.toggle("urgent", started && ms <= ui.state.warning_s * 1000);
+  if (ui.submitButton && ui.state.submit_opens_at) {
+    const opensIn = new Date(ui.state.submit_opens_at) - new Date(ui.state.clock.server_now);
+    const elapsedSinceSync = ui.state.clock.remaining_ms - ms;
+    const wait = opensIn - elapsedSinceSync;
+    ui.submitButton.disabled = wait > 0;
+    ui.submitNote.textContent = wait > 0 ? zh.submitNotYet(formatDuration(wait)) : "";
+  }
+  if (started && ui.state.phase === "answering" && ms <= ui.state.warning_s * 1000 && ms > 0 && !ui.warned) {
+    showTimeWarning(ms);
+  }
+  if (started && ms === 0 && ui.state.phase === "answering") {
+    ui.state.phase = "time_up";
+    render({ ...ui.state, phase: "time_up" });
+    // The server submits at time-up and pushes the new state; ask in case the push is missed.
+    setTimeout(() => ui.socket?.emit("get_state", {}, (r) => r.ok && render(r.state)), 1500);
+  }
+}
+
+setInterval(() => {
+  if (ui.socket?.connected && ui.state && ["answering", "paused", "waiting_start"].includes(ui.state.phase)) {
+    ui.socket.emit("sync_clock", {}, (reply) => {
+      if (reply.ok) {
+        ui.state.clock = reply.clock;
+        ui.countdown.sync(reply.clock);
+      }
+    });
+  }
+}, CLOCK_SYNC_MS);
+
+function showTimeWarning(ms) {
+  ui.warned = true;
+  const minutes = Math.max(1, Math.ceil(ms / 60000));
+  const dialog = h("dialog", { class: "modal", id: "time-warning" },
+    h("h2", {}, zh.warningTitle),
+    h("p", {}, zh.warningText(minutes)),
+    h("div", { class: "actions" }, h("button", { type: "button", class: "primary large",
+      onclick: () => { dialog.close(); dialog.remove(); } }, zh.ok)));
+  document.body.append(dialog);
+  dialog.showModal();
+  banner.hidden = false;
+  banner.textContent = zh.warningText(minutes);
+}
+
+// ---- submission ----
+function openSubmitDialog() {
+  const unanswered = ui.paperView.unansweredNumbers();
+  const list = unanswered.slice(0, 20).join("、") + (unanswered.length > 20 ? "……" : "");
+  const error = h("p", { class: "error", role: "alert" });
+  const dialog = h("dialog", { class: "modal", id: "submit-dialog" },
+    h("h2", {}, zh.submitTitle),
+    h("p", { class: unanswered.length ? "warn" : "" },
+      unanswered.length ? zh.submitUnanswered(unanswered.length, list) : zh.submitAllAnswered),
+    h("p", {}, zh.submitWarning),
+    error,
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "secondary large", autofocus: true,
+        onclick: () => { dialog.close(); dialog.remove(); } }, zh.submitBack),
+      h("button", { type: "button", class: "danger large", id: "confirm-submit", onclick: () => {
+        ui.socket.timeout(ACK_TIMEOUT_MS).emit("submit", { confirm: true }, (err, ack) => {
+          if (err) return (error.textContent = zh.serverError);
+          if (!ack.ok) return (error.textContent = ack.error.message);
+          dialog.close();
+          dialog.remove();
+          render(ack.state);
+        });
+      } }, zh.submitConfirm)));
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+function showSubmitted(state) {
+  teardownPaper();
+  ui.journal?.clear();
+  banner.hidden = true;
+  const lines = [
+    h("p", { class: "lead" }, state.submit_reason === "time_up" ? zh.submittedByTime : zh.submittedByCandidate),
+    h("p", {}, zh.submittedAt(formatClockTime(state.submitted_at, state.timezone))),
+    h("p", {}, zh.submittedAnswered(state.answered, state.total)),
+    "score" in state ? h("p", { class: "score", id: "score" }, zh.scoreLine(state.score, state.passed))
+      : h("p", { class: "hint" }, zh.scoreHidden),
+    h("p", { class: "hint" }, zh.leaveHint),
+  ];
+  mount(app, h("div", { class: "center-screen" },
+    h("div", { class: "card done", id: "screen-submitted" }, h("div", { class: "waiting-icon" }, "✔"),
+      h("h1", {}, zh.submittedTitle), lines)));
+}
+
+// ---- start: resume the login this browser holds (the cookie is HttpOnly, so just try), else ask ----
+connect();
