@@ -64,7 +64,7 @@ export const zh = {
   submitWarning: "交卷后将不能再进入考试，也不能修改答案。",
   submitBack: "返回检查",
   submitConfirm: "确认交卷",
-  warningTitle: "考试还剩 15 分钟",
+  warningTitle: "考试即将结束",
   warningText: (min) => `距离考试结束还有 ${min} 分钟，请抓紧时间，检查是否有漏答的题目。`,
   ok: "知道了",
   timeUpTitle: "考试时间到",

@@ -105,7 +105,7 @@ function connect() {
   socket.on("notice", (notice) => {
     if (notice.kind === "time_warning") {
       ui.countdown?.sync(notice.clock);
-      showTimeWarning(notice.clock.remaining_ms);
+      if (!ui.warned && ui.paperView) showTimeWarning(notice.clock.remaining_ms);
     }
   });
   socket.on("session_ended", (info) => endSession(info.message));
@@ -134,6 +134,8 @@ function teardownPaper() {
   ui.submitButton = null;
   ui.submitNote = null;
   document.getElementById("paused-overlay")?.remove();
+  for (const dialog of document.querySelectorAll("dialog")) dialog.remove();
+  banner.hidden = true;
 }
 
 function render(state) {
@@ -346,7 +348,6 @@ function openSubmitDialog() {
 function showSubmitted(state) {
   teardownPaper();
   ui.journal?.clear();
-  banner.hidden = true;
   const lines = [
     h("p", { class: "lead" }, state.submit_reason === "time_up" ? zh.submittedByTime : zh.submittedByCandidate),
     h("p", {}, zh.submittedAt(formatClockTime(state.submitted_at, state.timezone))),

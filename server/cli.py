@@ -73,7 +73,9 @@ def demo(host, port, data, mode, duration, submit_after, show_score) -> None:
             shutil.rmtree(data_dir)
     app = _app(str(data_dir), ASYNC_MODE="gevent")
     with app.app_context():
-        logins = seed.ensure_demo(app, duration_min=duration, submit_after_min=submit_after, show_score=show_score)
+        logins = seed.ensure_demo(
+            app, duration_s=duration * 60, submit_after_s=submit_after * 60, show_score=show_score
+        )
         tickets = seed.sample_tickets(4)
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     click.echo("Jikao 演示考点已就绪 (demo site ready)")

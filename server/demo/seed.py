@@ -39,7 +39,7 @@ def sample_tickets(count: int) -> list[str]:
     return [ticket_for(seat) for seat in range(1, count + 1)]
 
 
-def ensure_demo(app: Flask, duration_min: int = 90, submit_after_min: int = 30, show_score: bool = False) -> list:
+def ensure_demo(app: Flask, duration_s: int = 90 * 60, submit_after_s: int = 30 * 60, show_score: bool = False) -> list:
     """Seed the demo site once; on later runs keep it and return the saved logins."""
     logins_path = Path(app.config["DATA_DIR"]) / LOGINS_FILE
     if db.session.scalar(select(Account).limit(1)) is not None and logins_path.exists():
@@ -54,8 +54,8 @@ def ensure_demo(app: Flask, duration_min: int = 90, submit_after_min: int = 30, 
             occupation_name=bank["occupation"]["name"],
             level=bank["level"],
             scheduled_start=start,
-            duration_s=duration_min * 60,
-            submit_after_s=submit_after_min * 60,
+            duration_s=duration_s,
+            submit_after_s=submit_after_s,
             show_score=show_score,
             paper_spec=PAPER_SPEC,
         )

@@ -1,0 +1,222 @@
+"""Fixtures shared by every suite: an app on a temporary SQLite file with a movable clock, test clients,
+a seeded exam site, and, for the real-process tests, a live ``jikao serve`` and Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from server.app import create_app
+from server.demo import seed
+from server.extensions import db
+from tests.helpers import CandidateActions, ProctorActions
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+class FakeClock:
+    """The server's clock in tests: starts at a fixed instant and moves only when told to."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class Site:
+    logins: dict  # username -> password
+    tickets: list[str]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 21, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def site_options() -> dict:
+    """Override in a test module to seed a sitting with other timings."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory):
+    """Seed each kind of site once (hashing passwords is slow on purpose) and hand out copies."""
+    templates: dict[tuple, Path] = {}
+
+    def copy(options: dict, target: Path) -> Path:
+        key = tuple(sorted(options.items()))
+        if key not in templates:
+            template = tmp_path_factory.mktemp("seeded")
+            seeding = create_app({"DATA_DIR": str(template)})
+            with seeding.app_context():
+                seed.ensure_demo(seeding, **options)
+                db.engine.dispose()  # checkpoints the WAL into the database file
+            templates[key] = template
+        shutil.copytree(templates[key], target)
+        return target
+
+    return copy
+
+
+@pytest.fixture
+def app(tmp_path, clock, site_options, seeded):
+    data_dir = seeded(site_options, tmp_path / "data")
+    app = create_app({"DATA_DIR": str(data_dir), "CLOCK": clock, "TESTING": True})
+    with app.app_context():
+        logins = seed.ensure_demo(app)  # already seeded: returns the saved logins
+    app.site = Site({entry["username"]: entry["password"] for entry in logins}, seed.sample_tickets(30))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def socket_client(app, client):
+    """A candidate-namespace Socket.IO test client sharing ``client``'s cookies (not connected yet)."""
+    from server.extensions import socketio
+
+    return socketio.test_client(app, namespace="/candidate", flask_test_client=client)
+
+
+@pytest.fixture
+def candidate(app):
+    """A candidate at their own computer (own cookie jar), for the first demo ticket."""
+    return CandidateActions(app, app.site.tickets[0])
+
+
+@pytest.fixture
+def make_candidate(app):
+    return lambda ticket: CandidateActions(app, ticket)
+
+
+@pytest.fixture
+def proctor(app):
+    return ProctorActions(app, "proctor1", app.site.logins["proctor1"])
+
+
+# ---- real processes: a live server and a browser ----
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """``jikao serve`` as a real process on loopback, waited for by polling /healthz."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(data_dir / "server.log", "ab")  # noqa: SIM115  (closed in stop)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data",
+                str(data_dir),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)  # polling interval while waiting for the port, not a wait for an outcome
+        raise RuntimeError("server did not become healthy within 30 s")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=15)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.log.close()
+        return code
+
+
+@pytest.fixture
+def live_site(tmp_path, site_options, seeded):
+    """A seeded data directory served by a real ``jikao serve`` process."""
+    data_dir = seeded(site_options, tmp_path / "live")
+    seeding = create_app({"DATA_DIR": str(data_dir)})
+    with seeding.app_context():
+        logins = seed.ensure_demo(seeding)
+        db.engine.dispose()
+    server = LiveServer(data_dir)
+    server.logins = {entry["username"]: entry["password"] for entry in logins}
+    server.tickets = seed.sample_tickets(30)
+    server.app = seeding  # to read what the server stored
+    yield server
+    assert server.stop() == 0, "the server must stop cleanly on SIGTERM"
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,166 @@
+"""What candidates and proctors do, as test helpers over Flask's and Flask-SocketIO's test clients.
+
+Each actor has its own cookie jar, like a person at their own computer.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.extensions import db, socketio
+
+
+def csrf_token(client) -> str:
+    return client.get("/api/auth/session").get_json()["csrf_token"]
+
+
+class CandidateActions:
+    def __init__(self, app, ticket: str):
+        self.app = app
+        self.ticket = ticket
+        self.http = app.test_client()
+        self.socket = None
+
+    def post(self, path: str, body: dict):
+        return self.http.post(path, json=body, headers={"X-CSRFToken": csrf_token(self.http)})
+
+    def lookup(self, ticket: str | None = None):
+        return self.post("/api/candidate/lookup", {"ticket": ticket or self.ticket})
+
+    def login(self, ticket: str | None = None):
+        response = self.post("/api/candidate/login", {"ticket": ticket or self.ticket})
+        assert response.status_code == 200, response.get_json()
+        return self
+
+    def connect(self):
+        self.socket = socketio.test_client(self.app, namespace="/candidate", flask_test_client=self.http)
+        assert self.socket.is_connected("/candidate")
+        return self
+
+    def emit(self, event: str, *args):
+        return self.socket.emit(event, *args, namespace="/candidate", callback=True)
+
+    def received(self) -> list[dict]:
+        return self.socket.get_received("/candidate")
+
+    def state(self) -> dict:
+        reply = self.emit("get_state", {})
+        assert reply["ok"], reply
+        return reply["state"]
+
+    def answer(self, item_id: int, response, seq: int) -> dict:
+        return self.emit("answer", {"item_id": item_id, "response": response, "seq": seq})
+
+    def submit(self) -> dict:
+        return self.emit("submit", {"confirm": True})
+
+    def paper_items(self) -> list[dict]:
+        return [item for section in self.state()["paper"]["sections"] for item in section["items"]]
+
+
+class ProctorActions:
+    def __init__(self, app, username: str, password: str):
+        self.app = app
+        self.http = app.test_client()
+        response = self.http.post(
+            "/api/auth/login",
+            json={"username": username, "password": password},
+            headers={"X-CSRFToken": csrf_token(self.http)},
+        )
+        assert response.status_code == 200, response.get_json()
+        self.socket = socketio.test_client(self.app, namespace="/proctor", flask_test_client=self.http)
+        assert self.socket.is_connected("/proctor")
+
+    def emit(self, event: str, *args):
+        return self.socket.emit(event, *args, namespace="/proctor", callback=True)
+
+    def received(self) -> list[dict]:
+        return self.socket.get_received("/proctor")
+
+    def room_id(self) -> int:
+        reply = self.emit("list_rooms", {})
+        return reply["rooms"][0]["id"]
+
+    def watch(self) -> dict:
+        reply = self.emit("watch_room", {"room_id": self.room_id()})
+        assert reply["ok"], reply
+        return reply["room"]
+
+    def seat(self, ticket: str) -> dict:
+        return next(s for s in self.watch()["seats"] if s["ticket"] == ticket)
+
+    def confirm(self, ticket: str) -> dict:
+        return self.emit("confirm_identity", {"candidate_id": self.seat(ticket)["candidate_id"]})
+
+    def start(self) -> dict:
+        return self.emit("start_room", {"room_id": self.room_id()})
+
+
+def stored(app, model, **filters):
+    """Read rows as the server stored them (a fresh session, not the one a handler used)."""
+    from sqlalchemy import select
+
+    with app.app_context():
+        rows = db.session.scalars(select(model).filter_by(**filters)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def correct_response(app, item_id: int):
+    """The answer key of an item, in the form a candidate sends (for tests that answer correctly)."""
+    from server.bank.models import Item
+
+    with app.app_context():
+        item = db.session.get(Item, item_id).to_domain()
+    if item.type == "true_false":
+        return item.key
+    if item.type == "single":
+        return item.key[0]
+    return list(item.key)
+
+
+def wrong_response(app, item_id: int):
+    from server.bank.models import Item
+
+    with app.app_context():
+        item = db.session.get(Item, item_id).to_domain()
+    if item.type == "true_false":
+        return not item.key
+    wrong = [o.id for o in item.options if o.id not in item.key]
+    return wrong[0] if item.type == "single" else wrong[:1] + list(item.key)[:1]
+
+
+def make_room(app, name: str, proctor: str, password: str, tickets: list[str]):
+    """A second room in the demo sitting, with its own proctor and candidates."""
+    from server.auth.service import create_account
+    from server.db import write_transaction
+    from server.exam.models import Candidate, ExamSession, Room
+
+    with app.app_context(), write_transaction(db.session):
+        exam = db.session.scalars(select(ExamSession)).first()
+        room = Room(session=exam, name=name, rows=1, cols=len(tickets))
+        db.session.add(room)
+        for seat, ticket in enumerate(tickets, start=1):
+            db.session.add(
+                Candidate(
+                    session=exam,
+                    room=room,
+                    ticket=ticket,
+                    name=f"考生{seat}",
+                    id_number="110105194912310021",
+                    seat_no=seat,
+                    seat_row=1,
+                    seat_col=seat,
+                )
+            )
+        db.session.flush()
+        create_account(db.session, proctor, "赵监考", "proctor", password, [room.id])
+        return room.id
+
+
+def make_account(app, username: str, role: str, password: str):
+    from server.auth.service import create_account
+    from server.db import write_transaction
+
+    with app.app_context(), write_transaction(db.session):
+        create_account(db.session, username, username, role, password)

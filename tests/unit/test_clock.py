@@ -1,0 +1,47 @@
+from datetime import UTC, datetime, timedelta
+
+from server.exam.clock import Tick, clock_state
+
+T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+NINETY = timedelta(minutes=90)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def test_before_the_start_the_whole_duration_remains():
+    state = clock_state(NINETY, [], at(-10))
+    assert (state.started_at, state.remaining, state.running, state.over) == (None, NINETY, False, False)
+
+
+def test_after_the_start_time_runs_down_to_the_deadline():
+    state = clock_state(NINETY, [Tick("start", T0)], at(30))
+    assert state.deadline == at(90)
+    assert state.remaining == timedelta(minutes=60)
+    assert state.running
+
+
+def test_remaining_time_is_never_negative_and_the_clock_is_over():
+    state = clock_state(NINETY, [Tick("start", T0)], at(95))
+    assert state.remaining == timedelta(0)
+    assert state.over and not state.running
+
+
+def test_a_pause_stops_the_clock_and_moves_the_deadline():
+    ticks = [Tick("start", T0), Tick("pause", at(20))]
+    paused = clock_state(NINETY, ticks, at(35))
+    assert paused.paused and paused.remaining == timedelta(minutes=70)
+    resumed = clock_state(NINETY, [*ticks, Tick("resume", at(40))], at(50))
+    assert resumed.deadline == at(110)
+    assert resumed.remaining == timedelta(minutes=60)
+
+
+def test_an_extension_adds_its_seconds():
+    state = clock_state(NINETY, [Tick("start", T0), Tick("extend", at(10), seconds=300)], at(90))
+    assert state.remaining == timedelta(minutes=5)
+
+
+def test_events_after_now_are_not_yet_counted():
+    state = clock_state(NINETY, [Tick("start", T0), Tick("extend", at(60), seconds=600)], at(30))
+    assert state.deadline == at(90)
