@@ -3,6 +3,7 @@ a seeded exam site, and, for the real-process tests, a live ``jikao serve`` and 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import requests
+import socketio
+import websocket
 
 from server.app import create_app
 from server.demo import seed
@@ -193,6 +196,69 @@ def live_site(tmp_path, site_options, seeded):
     server.app = seeding  # to read what the server stored
     yield server
     assert server.stop() == 0, "the server must stop cleanly on SIGTERM"
+
+
+class LiveClients:
+    """Real HTTP sessions and python-socketio clients against a live server; all closed afterwards."""
+
+    def __init__(self):
+        self.opened: list = []
+
+    def login(self, server: LiveServer, path: str, body: dict) -> requests.Session:
+        http = requests.Session()
+        self.opened.append(http)
+        token = http.get(server.url + "/api/auth/session", timeout=5).json()["csrf_token"]
+        response = http.post(server.url + path, json=body, headers={"X-CSRFToken": token}, timeout=5)
+        assert response.status_code == 200, response.text
+        return http
+
+    def socket(self, server: LiveServer, http: requests.Session, namespace: str, **handlers):
+        client = socketio.Client(http_session=http, reconnection=False)
+        self.opened.append(client)
+        for event, handler in handlers.items():
+            client.on(event, handler, namespace=namespace)
+        client.connect(server.url, namespaces=[namespace], transports=["websocket"], wait_timeout=10)
+        # python-engineio's client forgets, without closing it, a websocket that the server closed
+        self.opened.append(client.eio.ws)
+        return client
+
+    def proctor(self, server: LiveServer, username: str = "proctor1"):
+        http = self.login(server, "/api/auth/login", {"username": username, "password": server.logins[username]})
+        return self.socket(server, http, "/proctor")
+
+    def candidate(self, server: LiveServer, ticket: str, **handlers):
+        http = self.login(server, "/api/candidate/login", {"ticket": ticket})
+        return self.socket(server, http, "/candidate", **handlers)
+
+    def close(self):
+        while self.opened:
+            thing = self.opened.pop()
+            if isinstance(thing, socketio.Client):
+                thing.disconnect()
+            elif isinstance(thing, websocket.WebSocket):
+                # Wakes the client's reader thread at once (closing alone would leave it in recv), and
+                # releases a socket the server already closed (the client's close() does nothing then).
+                with contextlib.suppress(OSError, AttributeError):
+                    thing.sock.shutdown(socket.SHUT_RDWR)
+                thing.shutdown()
+            else:
+                thing.close()
+
+
+@pytest.fixture
+def live_clients():
+    clients = LiveClients()
+    yield clients
+    clients.close()
+
+
+def confirm_and_start(proctor, ticket: str) -> None:
+    """What the proctor does for one candidate, over a real socket."""
+    room = proctor.call("list_rooms", {}, namespace="/proctor", timeout=10)["rooms"][0]
+    seats = proctor.call("watch_room", {"room_id": room["id"]}, namespace="/proctor", timeout=10)["room"]["seats"]
+    seat = next(s for s in seats if s["ticket"] == ticket)
+    assert proctor.call("confirm_identity", {"candidate_id": seat["candidate_id"]}, namespace="/proctor")["ok"]
+    assert proctor.call("start_room", {"room_id": room["id"]}, namespace="/proctor")["ok"]
 
 
 CHROMIUM_ARGS = [

@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from server.exam.models import Answer, Attempt
+from tests.conftest import confirm_and_start
 from tests.helpers import stored
-from tests.integration.test_live_server import connect, http_login
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +15,7 @@ def site_options():
     return {"duration_s": 20, "submit_after_s": 0}
 
 
-def test_time_up_submits_automatically(live_site, browser, artifacts):
+def test_time_up_submits_automatically(live_site, live_clients, browser, artifacts):
     server = live_site
     ticket = server.tickets[0]
     page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
@@ -25,19 +25,7 @@ def test_time_up_submits_automatically(live_site, browser, artifacts):
     page.click("#confirm-login")
     expect(page.locator("#screen-awaiting")).to_be_visible()
 
-    proctor = connect(
-        server,
-        http_login(server, "/api/auth/login", {"username": "proctor1", "password": server.logins["proctor1"]}),
-        "/proctor",
-    )
-    try:
-        room = proctor.call("list_rooms", {}, namespace="/proctor")["rooms"][0]
-        seats = proctor.call("watch_room", {"room_id": room["id"]}, namespace="/proctor")["room"]["seats"]
-        seat = next(s for s in seats if s["ticket"] == ticket)
-        assert proctor.call("confirm_identity", {"candidate_id": seat["candidate_id"]}, namespace="/proctor")["ok"]
-        assert proctor.call("start_room", {"room_id": room["id"]}, namespace="/proctor")["ok"]
-    finally:
-        proctor.disconnect()
+    confirm_and_start(live_clients.proctor(server), ticket)
 
     # Less than 15 minutes remain from the start, so the notice shows at once.
     expect(page.locator("#time-warning")).to_be_visible()
