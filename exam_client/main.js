@@ -22,6 +22,7 @@ const ui = {
   countdown: null,
   warned: false,
   saveStatus: "saved",
+  submitOpensAt: null, // performance.now() value from which 结束考试 is allowed
 };
 
 // ---- font size (the candidate can make text larger; remembered on this computer) ----
@@ -104,7 +105,7 @@ function connect() {
   socket.on("state", (state) => render(state));
   socket.on("notice", (notice) => {
     if (notice.kind === "time_warning") {
-      ui.countdown?.sync(notice.clock);
+      if (ui.state) syncClock(notice.clock);
       if (!ui.warned && ui.paperView) showTimeWarning(notice.clock.remaining_ms);
     }
   });
@@ -144,7 +145,7 @@ function render(state) {
   if (!ui.journal || ui.journal.key !== `jikao.journal.${ticket}`) ui.journal = new Journal(ticket);
   renderHeader(state);
   if (!ui.countdown) ui.countdown = new Countdown((ms) => onTick(ms));
-  ui.countdown.sync(state.clock);
+  syncClock(state.clock);
   switch (state.phase) {
     case "awaiting_confirmation":
       return showWaiting(zh.awaitingTitle, zh.awaitingText, state, "awaiting");
@@ -235,6 +236,11 @@ function sendAnswer(itemId, response) {
   emitAnswer(itemId, response, seq);
 }
 
+// Refusals that no retry can change; anything else (a busy or failing server, a pause) is retried.
+const FINAL_REFUSALS = ["not_in_paper", "invalid_response", "invalid_payload"];
+const PHASE_CHANGES = ["time_up", "submitted", "session_ended", "not_started"];
+const RETRY_MS = 3000;
+
 function emitAnswer(itemId, response, seq) {
   setSaveStatus(ui.socket?.connected ? "saving" : "offline");
   if (!ui.socket?.connected) return; // replayed from the journal on reconnect
@@ -242,16 +248,22 @@ function emitAnswer(itemId, response, seq) {
     if (err) return setSaveStatus("offline"); // no answer in time: stays in the journal
     if (ack.ok) {
       ui.journal.acknowledge(ack.item_id, ack.seq);
-    } else if (["time_up", "submitted", "session_ended"].includes(ack.error.code)) {
+      setSaveStatus(ui.journal.size ? "saving" : "saved");
+    } else if (PHASE_CHANGES.includes(ack.error.code)) {
       ui.socket.emit("get_state", {}, (reply) => reply.ok && render(reply.state));
-      return;
-    } else {
-      ui.journal.acknowledge(itemId, seq); // refused for good (e.g. invalid): never resend it
+    } else if (FINAL_REFUSALS.includes(ack.error.code)) {
+      ui.journal.acknowledge(itemId, seq); // can never be stored: do not resend it
       setSaveStatus("failed");
-      return;
+    } else {
+      setSaveStatus("saving"); // kept in the journal and sent again
+      setTimeout(() => retryPending(itemId, seq), RETRY_MS);
     }
-    setSaveStatus(ui.journal.size ? "saving" : "saved");
   });
+}
+
+function retryPending(itemId, seq) {
+  const entry = ui.journal?.pending[itemId];
+  if (entry && entry.seq === seq) emitAnswer(itemId, entry.response, seq);
 }
 
 function resend() {
@@ -269,16 +281,23 @@ function setSaveStatus(status) {
 }
 
 // ---- the clock ----
+// Every reading of the server's clock re-anchors both the countdown and the moment submission opens
+// on the browser's monotonic clock (the server's "now" against the opening time, never the PC's time).
+function syncClock(clock) {
+  ui.state.clock = clock;
+  ui.countdown.sync(clock);
+  const opens = ui.state.submit_opens_at;
+  ui.submitOpensAt = opens ? performance.now() + (Date.parse(opens) - Date.parse(clock.server_now)) : null;
+}
+
 function onTick(ms) {
   const el = document.getElementById("countdown");
   if (!el || ms === null || !ui.state) return;
   const started = ui.state.clock.started_at !== null;
   el.textContent = !started ? zh.notStarted : ui.countdown.paused ? zh.paused : formatDuration(ms);
   el.classList.toggle("urgent", started && ms <= ui.state.warning_s * 1000);
-  if (ui.submitButton && ui.state.submit_opens_at) {
-    const opensIn = new Date(ui.state.submit_opens_at) - new Date(ui.state.clock.server_now);
-    const elapsedSinceSync = ui.state.clock.remaining_ms - ms;
-    const wait = opensIn - elapsedSinceSync;
+  if (ui.submitButton && ui.submitOpensAt !== null) {
+    const wait = ui.submitOpensAt - performance.now();
     ui.submitButton.disabled = wait > 0;
     ui.submitNote.textContent = wait > 0 ? zh.submitNotYet(formatDuration(wait)) : "";
   }
@@ -286,8 +305,7 @@ function onTick(ms) {
     showTimeWarning(ms);
   }
   if (started && ms === 0 && ui.state.phase === "answering") {
-    ui.state.phase = "time_up";
-    render({ ...ui.state, phase: "time_up" });
+    render({ ...ui.state, phase: "time_up", clock: { ...ui.state.clock, remaining_ms: 0 } });
     // The server submits at time-up and pushes the new state; ask in case the push is missed.
     setTimeout(() => ui.socket?.emit("get_state", {}, (r) => r.ok && render(r.state)), 1500);
   }
@@ -296,10 +314,7 @@ function onTick(ms) {
 setInterval(() => {
   if (ui.socket?.connected && ui.state && ["answering", "paused", "waiting_start"].includes(ui.state.phase)) {
     ui.socket.emit("sync_clock", {}, (reply) => {
-      if (reply.ok) {
-        ui.state.clock = reply.clock;
-        ui.countdown.sync(reply.clock);
-      }
+      if (reply.ok) syncClock(reply.clock);
     });
   }
 }, CLOCK_SYNC_MS);

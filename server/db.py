@@ -71,8 +71,12 @@ _write_lock = threading.RLock()
 
 @contextmanager
 def write_transaction(session) -> Iterator:
-    """Run one unit of work and commit it durably; roll back on any error. The caller owns it."""
+    """Run one unit of work and commit it durably; roll back on any error. The caller owns it.
+
+    Everything read inside the block is read afresh under the lock, so its checks see committed state.
+    """
     with _write_lock:
+        session.expire_all()
         try:
             yield session
             session.commit()

@@ -32,6 +32,18 @@ def push_to_candidate(attempt_id: int, event: str, data: dict) -> None:
     socketio.emit(event, data, to=attempt_channel(attempt_id), namespace=CANDIDATE_NS)
 
 
+def end_candidate_session(attempt_id: int, code: str, message: str) -> None:
+    """Tell the attempt's screens it is over, and unsubscribe them: nothing more reaches them."""
+    push_to_candidate(attempt_id, "session_ended", {"code": code, "message": message})
+    socketio.close_room(attempt_channel(attempt_id), namespace=CANDIDATE_NS)
+
+
+def announce_finished(attempt: Attempt) -> None:
+    """An attempt was just submitted: the candidate's screen and the proctors learn it at once."""
+    push_state(attempt)
+    notify_seat(attempt.candidate)
+
+
 def notify_seat(candidate: Candidate) -> None:
     """Tell the proctors watching the candidate's room how the seat stands now."""
     from server.proctor.service import seat_view

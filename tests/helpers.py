@@ -92,6 +92,13 @@ class ProctorActions:
     def confirm(self, ticket: str) -> dict:
         return self.emit("confirm_identity", {"candidate_id": self.seat(ticket)["candidate_id"]})
 
+    def confirm_by_seat(self, ticket: str) -> dict:
+        """Confirm without watching first (the candidate's id looked up directly)."""
+        from server.exam.models import Candidate
+
+        [candidate] = stored(self.app, Candidate, ticket=ticket)
+        return self.emit("confirm_identity", {"candidate_id": candidate.id})
+
     def start(self) -> dict:
         return self.emit("start_room", {"room_id": self.room_id()})
 

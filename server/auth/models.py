@@ -26,6 +26,8 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
+    # Changed at every logout: a session (or a live console socket) holding an older nonce is ended.
+    session_nonce: Mapped[str | None] = mapped_column(String(32))
 
     def set_password(self, password: str) -> None:
         # Werkzeug's default is scrypt with a per-password salt: slow on purpose.

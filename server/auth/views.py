@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, jsonify, request, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -15,10 +17,16 @@ from server.timeutil import now
 bp = Blueprint("auth_api", __name__, url_prefix="/api/auth")
 
 
+STAFF_KEYS = ("account_id", "account_nonce")
+
+
 def current_account() -> Account | None:
+    """The staff member of this browser session, unless they have logged out since (anywhere)."""
     account_id = session.get("account_id")
     account = db.session.get(Account, account_id) if account_id else None
-    return account if account is not None and account.active else None
+    if account is None or not account.active or account.session_nonce != session.get("account_nonce"):
+        return None
+    return account
 
 
 def account_view(account: Account) -> dict:
@@ -51,15 +59,28 @@ def login():
             audit.record(db.session, now(), "anonymous", "auth.login_failed", username=username[:64])
         return jsonify(ok=False, error={"code": "bad_credentials", "message": "用户名或密码错误。"}), 401
     with write_transaction(db.session):
+        account = db.session.get(Account, account.id)
+        if not account.session_nonce:
+            account.session_nonce = secrets.token_hex(16)
         audit.record(db.session, now(), f"account:{account.id}", "auth.login")
-    session.clear()  # a fresh session at login: no fixation
+    # The cookie is signed by the server, so it cannot be planted; a new CSRF token all the same.
+    # A candidate's binding to this computer, if any, is kept: a proctor helping at a seat must not
+    # lock the candidate out.
+    session.pop("csrf_token", None)
     session.permanent = True
-    session["account_id"] = account.id
+    session.update(account_id=account.id, account_nonce=account.session_nonce)
     return jsonify(ok=True, account=account_view(account), csrf_token=generate_csrf())
 
 
 @bp.post("/logout")
 def logout():
-    """End the staff member's session."""
-    session.pop("account_id", None)
+    """End the staff member's sessions, including consoles still connected with the old cookie."""
+    account = current_account()
+    if account is not None:
+        with write_transaction(db.session):
+            account = db.session.get(Account, account.id)
+            account.session_nonce = secrets.token_hex(16)
+            audit.record(db.session, now(), f"account:{account.id}", "auth.logout")
+    for key in STAFF_KEYS:
+        session.pop(key, None)
     return jsonify(ok=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from flask import request, session
@@ -13,7 +15,7 @@ from server.exam import service
 from server.exam.models import Attempt
 from server.exam.service import ExamError
 from server.extensions import db
-from server.live import attempt_channel, notify_seat, push_state
+from server.live import announce_finished, attempt_channel, notify_seat, push_state
 from server.sockets import JikaoNamespace, Payload, handles
 from server.timeutil import now
 
@@ -44,24 +46,28 @@ def current_attempt() -> Attempt:
     return attempt
 
 
-def finalize_if_due(attempt: Attempt) -> None:
-    """Submit at once an attempt whose time is up, even before the sweeper gets to it."""
-    if service.phase(attempt, service.attempt_clock(db.session, attempt, now())) == "time_up":
-        with write_transaction(db.session):
-            service.submit(db.session, attempt, now(), reason="time_up")
+@contextmanager
+def attempt_work() -> Iterator[Attempt]:
+    """One candidate event's unit of work: the attempt read under the write lock, after submitting it
+    first if its time has run out (then everyone is told, and the event's own checks see it)."""
+    with write_transaction(db.session):
+        attempt = current_attempt()
+        finished = service.close_if_time_up(db.session, attempt, now())
+    if finished:
+        announce_finished(attempt)
+    with write_transaction(db.session):
+        yield current_attempt()
 
 
 class CandidateNamespace(JikaoNamespace):
     def on_connect(self, auth=None):
         """Exam client connects with its login cookie; gets ``state`` at once."""
         try:
-            attempt = current_attempt()
+            with attempt_work() as attempt:
+                attempt.last_seen_at = now()
         except ExamError as exc:
             raise ConnectionRefusedError(exc.message, exc.as_dict()) from exc
         join_room(attempt_channel(attempt.id))
-        with write_transaction(db.session):
-            attempt.last_seen_at = now()
-        finalize_if_due(attempt)
         push_state(attempt, to=request.sid)
         notify_seat(attempt.candidate)
 
@@ -71,8 +77,8 @@ class CandidateNamespace(JikaoNamespace):
     @handles()
     def on_get_state(self):
         """Client asks for its whole state again; acks ``{ok, state}``."""
-        attempt = current_attempt()
-        finalize_if_due(attempt)
+        with attempt_work() as attempt:
+            pass
         return {"ok": True, "state": service.candidate_state(db.session, attempt, now())}
 
     @handles()
@@ -85,9 +91,7 @@ class CandidateNamespace(JikaoNamespace):
     @handles(AnswerIn)
     def on_answer(self, data: AnswerIn):
         """Client changes an answer; acked ``{ok, item_id, seq, answered, total}`` once durably stored."""
-        attempt = current_attempt()
-        finalize_if_due(attempt)
-        with write_transaction(db.session):
+        with attempt_work() as attempt:
             saved = service.save_answer(db.session, attempt, data.item_id, data.response, data.seq, now())
         notify_seat(attempt.candidate)
         return {
@@ -102,8 +106,7 @@ class CandidateNamespace(JikaoNamespace):
     @handles(FlagIn)
     def on_flag(self, data: FlagIn):
         """Client marks or unmarks an item for review; acks ``{ok, flags}``."""
-        attempt = current_attempt()
-        with write_transaction(db.session):
+        with attempt_work() as attempt:
             flags = service.set_flag(db.session, attempt, data.item_id, data.flagged, now())
         return {"ok": True, "flags": flags}
 
@@ -112,9 +115,7 @@ class CandidateNamespace(JikaoNamespace):
         """Client confirms "结束考试"; acks ``{ok, state}`` and the attempt is closed for good."""
         if not data.confirm:
             raise ExamError("not_confirmed", "请确认交卷。")
-        attempt = current_attempt()
-        finalize_if_due(attempt)
-        with write_transaction(db.session):
+        with attempt_work() as attempt:
             service.submit(db.session, attempt, now(), reason="candidate")
         notify_seat(attempt.candidate)
         return {"ok": True, "state": service.candidate_state(db.session, attempt, now())}

@@ -88,6 +88,8 @@ def confirm_identity(session, attempt: Attempt, proctor_id: int, now: datetime) 
     """The proctor has checked the person against the ticket: draw the paper (still sealed)."""
     if attempt.status != "awaiting_confirmation":
         raise ExamError("not_awaiting", "该考生不在等待身份确认的状态。")
+    if room_clock(session, attempt.candidate.room, now).over:
+        raise ExamError("room_over", "本考场考试时间已结束，不能再确认考生入场。")
     candidate = attempt.candidate
     exam = candidate.session
     pool = active_pool(session, exam.occupation_code, exam.level)
@@ -209,6 +211,14 @@ def set_flag(session, attempt: Attempt, item_id: int, flagged: bool, now: dateti
     return attempt.flags
 
 
+def close_if_time_up(session, attempt: Attempt, now: datetime) -> bool:
+    """Submit the attempt if its time has run out (whoever notices first: the sweeper or an event)."""
+    if phase(attempt, attempt_clock(session, attempt, now)) != "time_up":
+        return False
+    submit(session, attempt, now, reason="time_up")
+    return True
+
+
 def submit(session, attempt: Attempt, now: datetime, reason: str = "candidate") -> float:
     """End the attempt and score it. Candidates may submit only from ``submit_after_s`` on."""
     if attempt.status == "submitted":
@@ -237,15 +247,10 @@ def score_attempt(session, attempt: Attempt) -> float:
 
 def expire_due(session, now: datetime) -> list[Attempt]:
     """Submit every confirmed attempt whose time is up (the sweeper calls this every second)."""
-    done = []
     rows = session.scalars(
         select(Attempt).join(Candidate).join(Room).where(Attempt.status == "confirmed", Room.started_at.isnot(None))
     )
-    for attempt in rows:
-        if attempt_clock(session, attempt, now).over:
-            submit(session, attempt, now, reason="time_up")
-            done.append(attempt)
-    return done
+    return [attempt for attempt in rows if close_if_time_up(session, attempt, now)]
 
 
 def due_warnings(session, now: datetime) -> list[tuple[Attempt, ClockState]]:
@@ -300,7 +305,7 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
         "submit_after_s": exam.submit_after_s,
         "submit_opens_at": iso(submit_opens_at(attempt, clock)),
     }
-    if current in ("answering", "paused", "time_up") and attempt.paper:
+    if current in ("answering", "paused") and attempt.paper:
         state["paper"] = candidate_paper(session, attempt.paper)
         state["answers"] = {str(a.item_id): a.response for a in attempt.answers}
         state["flags"] = attempt.flags

@@ -11,7 +11,7 @@ import logging
 from server.db import write_transaction
 from server.exam import service
 from server.extensions import db, socketio
-from server.live import notify_seat, push_state, push_to_candidate
+from server.live import announce_finished, push_to_candidate
 from server.timeutil import now as server_now
 
 log = logging.getLogger(__name__)
@@ -24,8 +24,7 @@ def sweep(now) -> None:
     for attempt_id, clock in warned:
         push_to_candidate(attempt_id, "notice", {"kind": "time_warning", "clock": service.clock_view(clock, now)})
     for attempt in expired:
-        push_state(attempt)
-        notify_seat(attempt.candidate)
+        announce_finished(attempt)
 
 
 def run_forever(app, interval: float) -> None:

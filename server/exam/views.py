@@ -6,6 +6,7 @@ import secrets
 
 from flask import Blueprint, jsonify, request, session
 
+from server.auth.views import STAFF_KEYS
 from server.db import write_transaction
 from server.exam import service
 from server.exam.models import Candidate
@@ -51,6 +52,8 @@ def login():
         db.session.flush()
         attempt_id, candidate_id = attempt.id, candidate.id
     session.permanent = True
+    for key in STAFF_KEYS:  # a candidate's computer must not keep a proctor's powers
+        session.pop(key, None)
     session.update(device=device, attempt_id=attempt_id, candidate_id=candidate_id)
     notify_seat(db.session.get(Candidate, candidate_id))
     return jsonify(ok=True)

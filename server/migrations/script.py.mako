@@ -10,7 +10,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
-import server.db
+import server.db  # noqa: F401  (the project's column types, when a migration uses them)
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

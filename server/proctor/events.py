@@ -10,7 +10,7 @@ from server.auth.views import current_account
 from server.db import write_transaction
 from server.exam import service as exam
 from server.extensions import db
-from server.live import notify_room, notify_seat, push_state, push_to_candidate, room_channel
+from server.live import end_candidate_session, notify_room, notify_seat, push_state, room_channel
 from server.proctor import service
 from server.sockets import JikaoNamespace, Payload, handles
 from server.timeutil import now
@@ -31,6 +31,12 @@ def staff() -> Account:
     if account is None or account.role not in STAFF_ROLES:
         raise exam.ExamError("forbidden", "请先以监考员身份登录。")
     return account
+
+
+def logged_in(candidate):
+    if candidate.attempt is None:
+        raise exam.ExamError("not_awaiting", "该考生尚未登录。")
+    return candidate.attempt
 
 
 class ProctorNamespace(JikaoNamespace):
@@ -61,11 +67,9 @@ class ProctorNamespace(JikaoNamespace):
     def on_confirm_identity(self, data: CandidateIn):
         """Proctor confirms the person at the seat is the ticket holder; the candidate then waits for the start."""
         account = staff()
-        candidate = service.require_candidate(db.session, account, data.candidate_id)
-        attempt = candidate.attempt
-        if attempt is None:
-            raise exam.ExamError("not_awaiting", "该考生尚未登录。")
         with write_transaction(db.session):
+            candidate = service.require_candidate(db.session, account, data.candidate_id)
+            attempt = logged_in(candidate)
             exam.confirm_identity(db.session, attempt, account.id, now())
         push_state(attempt)
         notify_seat(candidate)
@@ -75,18 +79,13 @@ class ProctorNamespace(JikaoNamespace):
     def on_reject_identity(self, data: CandidateIn):
         """Proctor refuses the login (wrong person, or must log in again); the candidate's screen returns to login."""
         account = staff()
-        candidate = service.require_candidate(db.session, account, data.candidate_id)
-        attempt = candidate.attempt
-        if attempt is None:
-            raise exam.ExamError("not_awaiting", "该考生尚未登录。")
-        attempt_id = attempt.id
         with write_transaction(db.session):
+            candidate = service.require_candidate(db.session, account, data.candidate_id)
+            attempt = logged_in(candidate)
+            attempt_id = attempt.id
             exam.reject_identity(db.session, attempt, account.id, now())
-        db.session.expire(candidate)
-        push_to_candidate(
-            attempt_id,
-            "session_ended",
-            {"code": "rejected", "message": "监考员未确认您的身份，请举手示意监考员，或重新输入准考证号登录。"},
+        end_candidate_session(
+            attempt_id, "rejected", "监考员未确认您的身份，请举手示意监考员，或重新输入准考证号登录。"
         )
         notify_seat(candidate)
         return {"ok": True, "seat": service.seat_view(db.session, candidate, now())}
@@ -95,8 +94,8 @@ class ProctorNamespace(JikaoNamespace):
     def on_start_room(self, data: RoomIn):
         """Proctor gives the room's single start signal (统一开考); every confirmed candidate gets the paper."""
         account = staff()
-        room = service.require_room(db.session, account, data.room_id, act=True)
         with write_transaction(db.session):
+            room = service.require_room(db.session, account, data.room_id, act=True)
             exam.start_room(db.session, room, account.id, now())
         for candidate in room.candidates:
             if candidate.attempt is not None:

@@ -95,3 +95,31 @@ def test_account_add_refuses_a_short_password(app):
     )
     assert out.exit_code != 0
     assert "密码至少需要 8 位" in out.output
+
+
+def test_upgrading_the_schema_keeps_existing_data(tmp_path):
+    """A database made by the first release is upgraded in place, its rows kept."""
+    from sqlalchemy import create_engine, text
+
+    from server.app import create_app
+    from tests.helpers import ProctorActions
+
+    data_dir = tmp_path / "old"
+    data_dir.mkdir()
+    engine = create_engine(f"sqlite:///{data_dir / 'jikao.db'}")
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+        from werkzeug.security import generate_password_hash
+
+        connection.execute(
+            text(
+                "INSERT INTO account (username, display_name, role, password_hash, active) "
+                "VALUES ('old', '老监考', 'proctor', :h, 1)"
+            ),
+            {"h": generate_password_hash("old-password")},
+        )
+    engine.dispose()
+    upgraded = create_app({"DATA_DIR": str(data_dir)})  # upgrades at start
+    assert ProctorActions(upgraded, "old", "old-password").emit("list_rooms", {})["ok"]
+    with upgraded.app_context():
+        db.engine.dispose()
