@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import signal
 import sys
@@ -132,6 +133,23 @@ def account_add(username, display_name, role, room_ids, password, data) -> None:
     click.echo(f"已创建账号 {username} (created)")
 
 
+class _WebSocketLeftovers(logging.Filter):
+    """Drops pywsgi's complaints about the bytes of websocket frames that arrive after the websocket has
+    closed (pywsgi parses them as a new HTTP request; see flask-sock issue 104). Such a line quotes the
+    bytes, and a frame's first byte is 0x81-0x8A; every other HTTP error is still logged."""
+
+    FRAME_AS_REQUEST = re.compile(r"(method|version|command)[:=] ?'\\x8[0-9a-f]")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not self.FRAME_AS_REQUEST.search(record.getMessage())
+
+
+def _http_error_log() -> logging.Logger:
+    logger = logging.getLogger("jikao.http")
+    logger.addFilter(_WebSocketLeftovers())
+    return logger
+
+
 def _run(app, host: str, port: int) -> None:
     import gevent
 
@@ -147,7 +165,7 @@ def _run(app, host: str, port: int) -> None:
     gevent.signal_handler(signal.SIGINT, stop)
     socketio.start_background_task(run_forever, app, app.config["SWEEP_INTERVAL"])
     try:
-        socketio.run(app, host=host, port=port, log_output=False)
+        socketio.run(app, host=host, port=port, log_output=False, error_log=_http_error_log())
     except OSError as exc:
         raise click.ClickException(f"无法在 {host}:{port} 上启动服务: {exc.strerror}") from exc
     click.echo("Jikao 已停止 (stopped)")
