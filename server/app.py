@@ -31,6 +31,7 @@ DEFAULTS = {
     "SOCKET_MAX_PAYLOAD": 64 * 1024,
     "SWEEP_INTERVAL": 1.0,
     "AUTO_UPGRADE": True,
+    "BANK_SCRYPT_N": 2**15,  # scrypt cost for the key holders' passphrases (tests use less)
 }
 
 _namespaces_registered = False

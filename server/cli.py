@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
+import os
 import re
 import shutil
 import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -35,6 +38,7 @@ def main() -> None:
 def serve(host: str, port: int, data: str) -> None:
     """Run the exam server."""
     app = _app(data, ASYNC_MODE="gevent")
+    _open_bank(app)
     click.echo(f"Jikao 正在运行: http://{host}:{port}/  (数据目录 {app.config['DATA_DIR']}; Ctrl-C 停止)")
     _run(app, host, port)
 
@@ -56,6 +60,7 @@ def serve(host: str, port: int, data: str) -> None:
 @click.option("--show-score", is_flag=True, help="Show candidates their score after submitting.")
 def demo(host, port, data, mode, duration, submit_after, show_score) -> None:
     """Seed a complete demo site (污水处理工 四级, 30 candidates) and serve it."""
+    from item_bank.crypto import HOLDERS
     from server.demo import seed
 
     data_dir = Path(data)
@@ -74,16 +79,16 @@ def demo(host, port, data, mode, duration, submit_after, show_score) -> None:
             shutil.rmtree(data_dir)
     app = _app(str(data_dir), ASYNC_MODE="gevent")
     with app.app_context():
-        logins = seed.ensure_demo(
-            app, duration_s=duration * 60, submit_after_s=submit_after * 60, show_score=show_score
-        )
+        site = seed.ensure_demo(app, duration_s=duration * 60, submit_after_s=submit_after * 60, show_score=show_score)
         tickets = seed.sample_tickets(4)
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     click.echo("Jikao 演示考点已就绪 (demo site ready)")
     click.echo(f"  考生端 candidate:  {base}/")
     click.echo(f"  监考端 proctor:    {base}/proctor/")
-    for login in logins:
+    for login in site.logins:
         click.echo(f"    {login['role']}: 用户名 {login['username']}  密码 {login['password']}")
+    click.echo("  题库已由两位保密员口令打开 (bank opened); demo passphrases, kept in demo-logins.json:")
+    click.echo("    " + "  ".join(f"{HOLDERS[h]} {p}" for h, p in site.custodians.items()))
     click.echo("  准考证号 tickets to try: " + ", ".join(tickets))
     click.echo(f"  数据目录 data: {app.config['DATA_DIR']}   (Ctrl-C 停止 / to stop)")
     _run(app, host, port)
@@ -100,6 +105,180 @@ def db_upgrade(data: str) -> None:
     """Upgrade the schema to the newest version, keeping all data."""
     _app(data)  # the factory upgrades on start
     click.echo("数据库已是最新版本 (schema up to date)")
+
+
+ENV_OF = {"custodian_a": "JIKAO_CUSTODIAN_A", "custodian_b": "JIKAO_CUSTODIAN_B", "bank_admin": "JIKAO_BANK_ADMIN"}
+
+
+def _passphrases(holders, confirm: bool = False, label: str = "口令") -> dict[str, str]:
+    """Each holder's passphrase from the environment (scripts) or typed without echo (people)."""
+    from item_bank.crypto import HOLDERS
+
+    found = {}
+    for holder in holders:
+        value = os.environ.get(ENV_OF[holder])
+        if not value:
+            if not sys.stdin.isatty():
+                names = " / ".join(ENV_OF[h] for h in holders)
+                raise click.ClickException(f"需要{HOLDERS[holder]}的{label}：请在终端输入，或设置环境变量 {names}。")
+            value = click.prompt(f"{HOLDERS[holder]}{label}", hide_input=True, confirmation_prompt=confirm)
+        found[holder] = value
+    return found
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _open_bank(app) -> None:
+    """Open the bank for a serving process with both custodians' passphrases (if a bank exists)."""
+    from server import audit
+    from server.bank import keys
+    from server.db import write_transaction
+    from server.errors import ExamError
+    from server.extensions import db as database
+    from server.timeutil import now
+
+    with app.app_context():
+        if keys.stored_keyring(database.session) is None:
+            return
+        try:
+            keys.unlock(database.session, _passphrases(("custodian_a", "custodian_b")))
+        except ExamError as exc:
+            raise click.ClickException(exc.message) from exc
+        with write_transaction(database.session):
+            audit.record(database.session, now(), _actor(), "bank.unlock")
+    click.echo("题库已打开 (bank opened by both custodians)")
+
+
+@main.group()
+def bank() -> None:
+    """The encrypted item bank: keys held by two custodians and the bank admin, imports, checks."""
+
+
+@bank.command("init")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_init(data: str) -> None:
+    """Create the bank's key; custodian A, custodian B and the bank admin each set a passphrase."""
+    from item_bank.crypto import HOLDERS
+
+    with _bank_work(data, open_with=None) as (session, keys_module, now):
+        keys_module.initialise(session, _passphrases(HOLDERS, confirm=True), now)
+        _record(session, now, "bank.init")
+    click.echo("题库密钥已建立。打开题库需要保密员A和保密员B两人的口令。")
+
+
+@bank.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check the file; import nothing.")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_import(file: Path, dry_run: bool, data: str) -> None:
+    """Check a file completely and import all of its items, or none if anything is wrong."""
+    from item_bank.imports import read_json
+    from server.bank.service import import_checked
+
+    if file.suffix.lower() != ".json":
+        raise click.ClickException(f"{file.name}：暂只支持 .json 题库文件（Excel、CSV、QTI 导入尚在开发中）。")
+    result = read_json(file.name, file.read_bytes())
+    with _bank_work(data) as (session, _, now):
+        rows = import_checked(session, result)
+        if result.problems:
+            for problem in result.problems:
+                click.echo(str(problem), err=True)
+            session.rollback()
+            raise click.ClickException(f"发现 {len(result.problems)} 个问题，未导入任何试题。")
+        if dry_run:
+            session.rollback()
+            click.echo(f"检查通过：{len(result.items)} 道试题可以导入（--dry-run，未导入）。")
+            return
+        _record(session, now, "bank.import", file=file.name, items=len(rows))
+    click.echo(f"已导入 {len(rows)} 道试题（{result.occupation_name} {result.level}级）。")
+
+
+@bank.command("passwd")
+@click.argument("holder", type=click.Choice(["custodian_a", "custodian_b", "bank_admin"]))
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_passwd(holder: str, data: str) -> None:
+    """A key holder changes their own passphrase (no one else is needed; no item is re-encrypted)."""
+    from item_bank.crypto import HOLDERS, BankKeyError, change_passphrase
+
+    old = click.prompt(f"{HOLDERS[holder]}现在的口令", hide_input=True)
+    new = click.prompt(f"{HOLDERS[holder]}新的口令", hide_input=True, confirmation_prompt=True)
+    with _bank_work(data, open_with=None) as (session, keys_module, now):
+        try:
+            keyring = change_passphrase(_keyring(session, keys_module), holder, old, new)
+        except BankKeyError as exc:
+            raise click.ClickException(exc.message) from exc
+        keys_module.save_keyring(session, keyring, now)
+        _record(session, now, "bank.passphrase_change", holder=holder)
+    click.echo(f"{HOLDERS[holder]}的口令已更改。")
+
+
+@bank.command("replace")
+@click.argument("holder", type=click.Choice(["custodian_a", "custodian_b"]))
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_replace(holder: str, data: str) -> None:
+    """Replace a lost custodian: the other custodian and the bank admin give the successor new pieces."""
+    from item_bank.crypto import HOLDERS, BankKeyError, replace_holder
+
+    other = "custodian_b" if holder == "custodian_a" else "custodian_a"
+    present = {h: click.prompt(f"{HOLDERS[h]}口令", hide_input=True) for h in (other, "bank_admin")}
+    new = click.prompt(f"接任的{HOLDERS[holder]}新口令", hide_input=True, confirmation_prompt=True)
+    with _bank_work(data, open_with=None) as (session, keys_module, now):
+        try:
+            keyring = replace_holder(_keyring(session, keys_module), holder, present, new)
+        except BankKeyError as exc:
+            raise click.ClickException(exc.message) from exc
+        keys_module.save_keyring(session, keyring, now)
+        _record(session, now, "bank.holder_replaced", holder=holder)
+    click.echo(f"已由{HOLDERS[other]}和题库管理员为接任的{HOLDERS[holder]}设置口令；原口令已作废。")
+
+
+@bank.command("verify")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_verify(data: str) -> None:
+    """Authenticate every item's ciphertext; name each one that was changed."""
+    from server.bank.service import verify_all
+
+    with _bank_work(data) as (session, _, now):
+        bad = verify_all(session)
+        _record(session, now, "bank.verify", tampered=bad)
+    if bad:
+        raise click.ClickException(f"{len(bad)} 道试题密文校验失败，已停止使用：{'、'.join(bad)}")
+    click.echo("全部试题密文校验通过。")
+
+
+@contextmanager
+def _bank_work(data: str, open_with=("custodian_a", "custodian_b")):
+    """An app context and one unit of work for a bank command, the bank opened first if asked."""
+    from server.bank import keys as keys_module
+    from server.db import write_transaction
+    from server.errors import ExamError
+    from server.extensions import db as database
+    from server.timeutil import now
+
+    app = _app(data)
+    with app.app_context():
+        try:
+            if open_with:
+                keys_module.unlock(database.session, _passphrases(open_with))
+            with write_transaction(database.session):
+                yield database.session, keys_module, now()
+        except ExamError as exc:
+            raise click.ClickException(exc.message) from exc
+
+
+def _keyring(session, keys_module):
+    keyring = keys_module.stored_keyring(session)
+    if keyring is None:
+        raise click.ClickException("尚未建立题库密钥（jikao bank init）。")
+    return keyring
+
+
+def _record(session, now, action: str, **detail) -> None:
+    from server import audit
+
+    audit.record(session, now, _actor(), action, **detail)
 
 
 @main.group()
@@ -120,7 +299,7 @@ def account_add(username, display_name, role, room_ids, password, data) -> None:
     """Create a staff account (the password is asked without echo)."""
     from server.auth.service import create_account
     from server.db import write_transaction
-    from server.exam.service import ExamError
+    from server.errors import ExamError
     from server.extensions import db as database
 
     app = _app(data)

@@ -2,7 +2,7 @@
 
 from server.audit import AuditEntry
 from server.auth.models import Account
-from server.bank.models import Item
+from server.bank.models import BankKeyring, Item
 from server.exam.models import (
     Answer,
     AnswerLog,
@@ -19,6 +19,7 @@ __all__ = [
     "Answer",
     "AnswerLog",
     "Attempt",
+    "BankKeyring",
     "AuditEntry",
     "Candidate",
     "ClockEvent",

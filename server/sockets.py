@@ -16,7 +16,7 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, emit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from server.exam.service import ExamError
+from server.errors import ExamError
 
 log = logging.getLogger(__name__)
 

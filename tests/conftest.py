@@ -25,6 +25,7 @@ from server.demo import seed
 from server.extensions import db
 from tests.helpers import CandidateActions, ProctorActions
 
+FAST_SCRYPT_N = 2**10  # key derivation in tests: the same code, a cheaper cost
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -46,6 +47,7 @@ class FakeClock:
 class Site:
     logins: dict  # username -> password
     tickets: list[str]
+    custodians: dict  # key holder -> passphrase
 
 
 @pytest.fixture
@@ -68,7 +70,7 @@ def seeded(tmp_path_factory):
         key = tuple(sorted(options.items()))
         if key not in templates:
             template = tmp_path_factory.mktemp("seeded")
-            seeding = create_app({"DATA_DIR": str(template)})
+            seeding = create_app({"DATA_DIR": str(template), "BANK_SCRYPT_N": FAST_SCRYPT_N})
             with seeding.app_context():
                 seed.ensure_demo(seeding, **options)
                 db.engine.dispose()  # checkpoints the WAL into the database file
@@ -84,8 +86,8 @@ def app(tmp_path, clock, site_options, seeded):
     data_dir = seeded(site_options, tmp_path / "data")
     app = create_app({"DATA_DIR": str(data_dir), "CLOCK": clock, "TESTING": True})
     with app.app_context():
-        logins = seed.ensure_demo(app)  # already seeded: returns the saved logins
-    app.site = Site({entry["username"]: entry["password"] for entry in logins}, seed.sample_tickets(30))
+        demo = seed.ensure_demo(app)  # already seeded: opens the bank, returns the saved logins
+    app.site = Site({e["username"]: e["password"] for e in demo.logins}, seed.sample_tickets(30), demo.custodians)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -137,7 +139,7 @@ def free_port() -> int:
 class LiveServer:
     """``jikao serve`` as a real process on loopback, waited for by polling /healthz."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, custodians: dict):
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -157,7 +159,13 @@ class LiveServer:
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL,
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "JIKAO_CUSTODIAN_A": custodians["custodian_a"],
+                "JIKAO_CUSTODIAN_B": custodians["custodian_b"],
+            },
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -188,10 +196,10 @@ def live_site(tmp_path, site_options, seeded):
     data_dir = seeded(site_options, tmp_path / "live")
     seeding = create_app({"DATA_DIR": str(data_dir)})
     with seeding.app_context():
-        logins = seed.ensure_demo(seeding)
+        demo = seed.ensure_demo(seeding)
         db.engine.dispose()
-    server = LiveServer(data_dir)
-    server.logins = {entry["username"]: entry["password"] for entry in logins}
+    server = LiveServer(data_dir, demo.custodians)
+    server.logins = {entry["username"]: entry["password"] for entry in demo.logins}
     server.tickets = seed.sample_tickets(30)
     server.app = seeding  # to read what the server stored
     yield server

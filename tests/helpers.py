@@ -116,9 +116,10 @@ def stored(app, model, **filters):
 def correct_response(app, item_id: int):
     """The answer key of an item, in the form a candidate sends (for tests that answer correctly)."""
     from server.bank.models import Item
+    from server.bank.service import open_item
 
     with app.app_context():
-        item = db.session.get(Item, item_id).to_domain()
+        item = open_item(db.session.get(Item, item_id))
     if item.type == "true_false":
         return item.key
     if item.type == "single":
@@ -128,9 +129,10 @@ def correct_response(app, item_id: int):
 
 def wrong_response(app, item_id: int):
     from server.bank.models import Item
+    from server.bank.service import open_item
 
     with app.app_context():
-        item = db.session.get(Item, item_id).to_domain()
+        item = open_item(db.session.get(Item, item_id))
     if item.type == "true_false":
         return not item.key
     wrong = [o.id for o in item.options if o.id not in item.key]
@@ -171,3 +173,39 @@ def make_account(app, username: str, role: str, password: str):
 
     with app.app_context(), write_transaction(db.session):
         create_account(db.session, username, username, role, password)
+
+
+def make_sitting(app, occupation_code: str, level: int, spec: list[dict], ticket: str, proctor: str, password: str):
+    """A sitting of another bank, one seat, one proctor: its paper is the whole (small) bank."""
+    from server.auth.service import create_account
+    from server.db import write_transaction
+    from server.exam.models import Candidate, ExamSession, Room
+    from server.timeutil import now
+
+    with app.app_context(), write_transaction(db.session):
+        exam = ExamSession(
+            name="标记试题专场",
+            occupation_code=occupation_code,
+            occupation_name="测试工",
+            level=level,
+            scheduled_start=now(),
+            duration_s=3600,
+            submit_after_s=0,
+            paper_spec=spec,
+        )
+        room = Room(session=exam, name="第09考场", rows=1, cols=1)
+        db.session.add_all([exam, room])
+        db.session.add(
+            Candidate(
+                session=exam,
+                room=room,
+                ticket=ticket,
+                name="标记考生",
+                id_number="11010519491231002X",
+                seat_no=1,
+                seat_row=1,
+                seat_col=1,
+            )
+        )
+        db.session.flush()
+        create_account(db.session, proctor, "标记监考", "proctor", password, [room.id])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.auth.models import ROLES, Account
+from server.errors import ExamError
 from server.exam.models import Room, RoomProctor
-from server.exam.service import ExamError
 
 MIN_PASSWORD = 8
 

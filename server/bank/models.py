@@ -1,20 +1,21 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, String
+from datetime import datetime
+
+from sqlalchemy import JSON, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from item_bank import Item as DomainItem
-from item_bank import parse_item
-from server.db import Base
+from server.db import Base, UTCDateTime
 
 
 class Item(Base):
-    """One item of a bank. Metadata for paper assembly is in columns; the content (stem, options,
-    key, explanation) is one document, so that it can be sealed as a whole."""
+    """One item of a bank. Metadata for paper assembly is in clear columns; the content (stem, options,
+    key, explanation) exists only sealed with the bank's data key (see ``item_bank.crypto``)."""
 
     __tablename__ = "item"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)  # the identity sealed into the ciphertext
     code: Mapped[str] = mapped_column(String(32), index=True)
     occupation_code: Mapped[str] = mapped_column(String(32))
     level: Mapped[int]
@@ -23,15 +24,16 @@ class Item(Base):
     difficulty: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="active")
     version: Mapped[int] = mapped_column(default=1)
-    content: Mapped[dict] = mapped_column(JSON)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # HMAC of the normalised stem under the data key: finds duplicates without storing the stem.
+    stem_digest: Mapped[str] = mapped_column(String(64), index=True)
 
-    def to_domain(self) -> DomainItem:
-        return parse_item(
-            {
-                **self.content,
-                "type": self.type,
-                "code": self.code,
-                "knowledge_point": self.knowledge_point,
-                "difficulty": self.difficulty,
-            }
-        )
+
+class BankKeyring(Base):
+    """The bank's custody record: salts and wrapped key pieces of its three holders (never the key)."""
+
+    __tablename__ = "bank_keyring"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

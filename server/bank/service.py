@@ -1,43 +1,109 @@
-"""Loading items into the bank and reading them back as domain items. Never commits."""
+"""The bank as stored: sealing items on the way in, opening them on the way out. Never commits."""
 
 from __future__ import annotations
+
+import json
+import logging
+import secrets
 
 from sqlalchemy import select
 
 from item_bank import Item as DomainItem
 from item_bank import item_to_data, parse_item
+from item_bank.crypto import TamperedItem, seal_item, unseal_item
+from item_bank.imports import ImportResult, Problem
+from server.bank.keys import data_key, stem_digest
 from server.bank.models import Item
+from server.errors import ExamError
+
+log = logging.getLogger(__name__)
+CONTENT_FIELDS = ("stem", "options", "key", "explanation")
 
 
-def add_items(session, occupation_code: str, level: int, items: list[dict]) -> list[Item]:
-    """Validate every item first, then add them all (nothing is added if one is invalid)."""
-    parsed = [parse_item(data) for data in items]
+def add_items(session, occupation_code: str, level: int, items: list[DomainItem]) -> list[Item]:
+    """Seal and add validated items (the caller has refused the whole file if any was invalid)."""
+    key = data_key()
     rows = []
-    for item in parsed:
+    for item in items:
         data = item_to_data(item)
-        content = {k: data[k] for k in ("stem", "options", "key", "explanation") if k in data}
+        content = {k: data[k] for k in CONTENT_FIELDS if k in data}
+        uid = secrets.token_hex(16)
         rows.append(
             Item(
+                uid=uid,
                 code=item.code,
                 occupation_code=occupation_code,
                 level=level,
                 type=item.type,
                 knowledge_point=item.knowledge_point,
                 difficulty=item.difficulty,
-                content=content,
+                version=1,
+                sealed=seal_item(key, uid, 1, json.dumps(content, ensure_ascii=False).encode("utf-8")),
+                stem_digest=stem_digest(item.stem),
             )
         )
     session.add_all(rows)
     return rows
 
 
+def import_checked(session, result: ImportResult) -> list[Item]:
+    """Add a parsed file's items unless it has problems, including stems the bank already holds."""
+    if result.ok:
+        digests = {stem_digest(item.stem): n for n, item in enumerate(result.items, start=1)}
+        existing = session.execute(select(Item.stem_digest, Item.code).where(Item.stem_digest.in_(list(digests)))).all()
+        for digest, code in existing:
+            result.problems.append(Problem(result.file, digests[digest], "题干", f"与题库中已有试题 {code} 重复"))
+    if not result.ok:
+        return []
+    return add_items(session, result.occupation_code, result.level, result.items)
+
+
+def open_item(row: Item) -> DomainItem:
+    """The item's content, authenticated; a tampered ciphertext raises ``TamperedItem``."""
+    content = json.loads(unseal_item(data_key(), row.uid, row.version, row.sealed, row.code or str(row.id)))
+    return parse_item(
+        {
+            **content,
+            "type": row.type,
+            "code": row.code,
+            "knowledge_point": row.knowledge_point,
+            "difficulty": row.difficulty,
+        }
+    )
+
+
 def active_pool(session, occupation_code: str, level: int) -> dict[int, DomainItem]:
+    """Every usable item of a bank; an item whose ciphertext fails to authenticate is left out."""
     rows = session.scalars(
         select(Item).where(Item.occupation_code == occupation_code, Item.level == level, Item.status == "active")
     )
-    return {row.id: row.to_domain() for row in rows}
+    pool = {}
+    for row in rows:
+        try:
+            pool[row.id] = open_item(row)
+        except TamperedItem as exc:
+            log.error("%s", exc.message)
+    return pool
 
 
 def load_items(session, item_ids) -> dict[int, DomainItem]:
     rows = session.scalars(select(Item).where(Item.id.in_(list(item_ids))))
-    return {row.id: row.to_domain() for row in rows}
+    items = {}
+    for row in rows:
+        try:
+            items[row.id] = open_item(row)
+        except TamperedItem as exc:
+            log.error("%s", exc.message)
+            raise ExamError("tampered_item", exc.message) from exc
+    return items
+
+
+def verify_all(session) -> list[str]:
+    """The codes of items whose ciphertext fails to authenticate."""
+    bad = []
+    for row in session.scalars(select(Item).order_by(Item.id)):
+        try:
+            open_item(row)
+        except TamperedItem:
+            bad.append(row.code or str(row.id))
+    return bad

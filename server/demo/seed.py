@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
 
+from item_bank.crypto import HOLDERS
+from item_bank.imports import read_json
+from server import audit
 from server.auth.models import Account
 from server.auth.service import create_account
-from server.bank.service import add_items
+from server.bank import keys
+from server.bank.service import import_checked
 from server.db import write_transaction
 from server.demo.people import candidates
 from server.exam.models import Candidate, ExamSession, Room
@@ -39,20 +44,37 @@ def sample_tickets(count: int) -> list[str]:
     return [ticket_for(seat) for seat in range(1, count + 1)]
 
 
-def ensure_demo(app: Flask, duration_s: int = 90 * 60, submit_after_s: int = 30 * 60, show_score: bool = False) -> list:
-    """Seed the demo site once; on later runs keep it and return the saved logins."""
+@dataclass
+class DemoSite:
+    logins: list[dict]  # staff: role, username, password
+    custodians: dict[str, str]  # key holder -> passphrase (kept on disk for the demo only)
+
+
+def ensure_demo(
+    app: Flask, duration_s: int = 90 * 60, submit_after_s: int = 30 * 60, show_score: bool = False
+) -> DemoSite:
+    """Seed the demo site once; on later runs keep it. Either way the bank is left open."""
     logins_path = Path(app.config["DATA_DIR"]) / LOGINS_FILE
     if db.session.scalar(select(Account).limit(1)) is not None and logins_path.exists():
-        return json.loads(logins_path.read_text(encoding="utf-8"))
-    bank = json.loads(ITEMS_FILE.read_text(encoding="utf-8"))
+        saved = json.loads(logins_path.read_text(encoding="utf-8"))
+        site = DemoSite(saved["logins"], saved["custodians"])
+        keys.unlock(db.session, {h: site.custodians[h] for h in ("custodian_a", "custodian_b")})
+        return site
+    custodians = {holder: secrets.token_urlsafe(12) for holder in HOLDERS}
+    bank = read_json(ITEMS_FILE.name, ITEMS_FILE.read_bytes())
+    if not bank.ok:  # the shipped bank is checked by the tests; this would be a packaging fault
+        raise RuntimeError("; ".join(str(p) for p in bank.problems))
     start = now().replace(second=0, microsecond=0) + timedelta(minutes=20)
     with write_transaction(db.session):
-        add_items(db.session, bank["occupation"]["code"], bank["level"], bank["items"])
+        keys.initialise(db.session, custodians, now())
+        audit.record(db.session, now(), "demo", "bank.init")
+        import_checked(db.session, bank)
+        audit.record(db.session, now(), "demo", "bank.import", file=ITEMS_FILE.name, items=len(bank.items))
         exam = ExamSession(
             name=f"{start:%Y年%m月} 污水处理工（四级/中级工）理论知识考试 第1场",
-            occupation_code=bank["occupation"]["code"],
-            occupation_name=bank["occupation"]["name"],
-            level=bank["level"],
+            occupation_code=bank.occupation_code,
+            occupation_name=bank.occupation_name,
+            level=bank.level,
             scheduled_start=start,
             duration_s=duration_s,
             submit_after_s=submit_after_s,
@@ -87,5 +109,5 @@ def ensure_demo(app: Flask, duration_s: int = 90 * 60, submit_after_s: int = 30 
             logins.append({"role": position, "username": username, "password": password})
     fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(logins, fh, ensure_ascii=False)
-    return logins
+        json.dump({"logins": logins, "custodians": custodians}, fh, ensure_ascii=False)
+    return DemoSite(logins, custodians)

@@ -11,9 +11,9 @@ from flask_socketio import ConnectionRefusedError, join_room
 from pydantic import Field, StringConstraints
 
 from server.db import write_transaction
+from server.errors import ExamError
 from server.exam import service
 from server.exam.models import Attempt
-from server.exam.service import ExamError
 from server.extensions import db
 from server.live import announce_finished, attempt_channel, notify_seat, push_state
 from server.sockets import JikaoNamespace, Payload, handles

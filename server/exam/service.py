@@ -22,21 +22,10 @@ from item_bank import ITEM_TYPES, PASS_MARK, ItemError, draw_paper, parse_spec, 
 from item_bank.paper import paper_item_ids
 from server import audit
 from server.bank.service import active_pool, load_items
+from server.errors import ExamError
 from server.exam.clock import ClockState, Tick, clock_state
 from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, Room
 from server.timeutil import iso
-
-
-class ExamError(Exception):
-    """A refused action: ``code`` for programs, ``message`` (Chinese) for the person at the screen."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message}
 
 
 @dataclass

@@ -8,9 +8,9 @@ from flask import Blueprint, jsonify, request, session
 
 from server.auth.views import STAFF_KEYS
 from server.db import write_transaction
+from server.errors import ExamError
 from server.exam import service
 from server.exam.models import Candidate
-from server.exam.service import ExamError
 from server.extensions import db
 from server.live import notify_seat
 from server.timeutil import now

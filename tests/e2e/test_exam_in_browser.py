@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.bank.models import Item
+from server.bank.service import open_item
 from server.exam.models import Attempt
 from server.extensions import db
 from tests.helpers import stored
@@ -20,7 +21,7 @@ def site_options():
 
 def item_key(app, item_id: int):
     with app.app_context():
-        item = db.session.get(Item, item_id).to_domain()
+        item = open_item(db.session.get(Item, item_id))
     return item
 
 

@@ -138,6 +138,7 @@ def test_unknown_pages_and_api_paths_answer_without_a_stack_trace(client):
 def test_the_answer_key_never_reaches_the_candidate(answering, proctor, app, clock):
     """Inspect every payload sent to a candidate across a whole sitting: no key, no explanation."""
     from server.bank.models import Item
+    from server.bank.service import open_item
     from server.extensions import db
 
     seen = []
@@ -153,7 +154,7 @@ def test_the_answer_key_never_reaches_the_candidate(answering, proctor, app, clo
     text = json.dumps(seen, ensure_ascii=False)
 
     with app.app_context():
-        explanations = [row.content["explanation"] for row in db.session.query(Item)]
+        explanations = [open_item(row).explanation for row in db.session.query(Item)]
     assert not [e for e in explanations if e and e in text]
 
     def keys(node):
