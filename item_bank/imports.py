@@ -3,7 +3,8 @@
 Pure: takes a file's name and bytes, returns items and problems; nothing is written anywhere. A file
 with any problem yields no items to import (the caller imports all or nothing).
 
-Formats: the project's own lossless JSON (``jikao-items/1``). Excel, CSV and QTI follow.
+Formats: the project's own lossless JSON (``jikao-items/1``); the bank admins' spreadsheets, as Excel
+(.xlsx) or CSV (UTF-8 with or without BOM, or GBK as Chinese Excel saves it). QTI follows.
 """
 
 from __future__ import annotations
@@ -108,6 +109,316 @@ def read_json(name: str, data: bytes) -> ImportResult:
     if result.problems:
         result.items = []
     return result
+
+
+# ---- spreadsheets: one row per item, headers in any order ----
+
+OPTION_COLUMNS = tuple(f"选项{letter}" for letter in "ABCDEFGH")
+REQUIRED = ("职业", "等级", "题型", "题干", "答案", "难度", "鉴定点")
+OPTIONAL = ("职业代码", "分值", "解析", "编号", *OPTION_COLUMNS)
+TYPE_NAMES = {
+    "单选": "single",
+    "单选题": "single",
+    "多选": "multiple",
+    "多选题": "multiple",
+    "判断": "true_false",
+    "判断题": "true_false",
+}
+LEVEL_NAMES = {
+    "五级": 5,
+    "初级工": 5,
+    "四级": 4,
+    "中级工": 4,
+    "三级": 3,
+    "高级工": 3,
+    "二级": 2,
+    "技师": 2,
+    "一级": 1,
+    "高级技师": 1,
+}
+TRUE_WORDS = {"对", "正确", "√", "✓", "A", "T", "是"}
+FALSE_WORDS = {"错", "错误", "×", "✗", "B", "F", "否"}
+FIXED_PREFIXES = ("以上", "上述")  # "以上都是", "以上都不对", "上述均正确": they stay last when shuffled
+TEMPLATE_ROWS = [
+    [
+        "污水处理工",
+        "四级",
+        "单选",
+        "活性污泥法中，SV30 是指混合液静置（　）后污泥所占的体积百分比。",
+        "10 min",
+        "30 min",
+        "60 min",
+        "2 h",
+        "B",
+        2,
+        "B-02-001",
+        2,
+        "静置 30 分钟。",
+    ],
+    [
+        "污水处理工",
+        "四级",
+        "多选",
+        "污水处理厂的预处理设施通常包括（　）。",
+        "格栅",
+        "沉砂池",
+        "二沉池",
+        "调节池",
+        "ABD",
+        3,
+        "B-01-001",
+        2,
+        "",
+    ],
+    [
+        "污水处理工",
+        "四级",
+        "判断",
+        "进入有限空间作业前，必须先检测有毒有害气体浓度。",
+        "",
+        "",
+        "",
+        "",
+        "对",
+        1,
+        "C-01-001",
+        1,
+        "",
+    ],
+]
+TEMPLATE_HEADERS = [
+    "职业",
+    "等级",
+    "题型",
+    "题干",
+    "选项A",
+    "选项B",
+    "选项C",
+    "选项D",
+    "答案",
+    "难度",
+    "鉴定点",
+    "分值",
+    "解析",
+]
+
+
+def read_xlsx(name: str, data: bytes) -> ImportResult:
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        result = ImportResult(file=name)
+        result.problems.append(Problem(name, None, "", "不是有效的 Excel (.xlsx) 文件，可能已损坏或不完整"))
+        return result
+    try:
+        rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    return read_rows(name, rows)
+
+
+def read_csv(name: str, data: bytes) -> ImportResult:
+    import csv
+    import io
+
+    for encoding in ("utf-8-sig", "gb18030"):  # GB 18030 reads every GBK file
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        text = ""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        result = ImportResult(file=name)
+        result.problems.append(Problem(name, None, "", f"CSV 格式错误：{exc}"))
+        return result
+    return read_rows(name, rows)
+
+
+def read_rows(name: str, rows: list[list]) -> ImportResult:
+    """Items from a table whose first non-empty row is the header; rows are numbered as on screen."""
+    result = ImportResult(file=name)
+    header_at = next((i for i, row in enumerate(rows) if any(_text(c) for c in row)), None)
+    if header_at is None:
+        result.problems.append(Problem(name, None, "", "文件中没有内容"))
+        return result
+    headers = [_text(c) for c in rows[header_at]]
+    columns = {h: i for i, h in enumerate(headers) if h}
+    for header in headers:
+        if header and header not in REQUIRED and header not in OPTIONAL:
+            result.problems.append(Problem(name, header_at + 1, header, "无法识别的列名（可用列名见导入模板）", "行"))
+    for header in REQUIRED:
+        if header not in columns:
+            result.problems.append(Problem(name, header_at + 1, header, "缺少这一列", "行"))
+    if result.problems:
+        return result
+    seen: dict[str, int] = {}
+    bank: tuple | None = None
+    for index in range(header_at + 1, len(rows)):
+        row = rows[index]
+        if not any(_text(c) for c in row):
+            continue
+        number = index + 1
+        cell = {h: _text(row[i]) if i < len(row) else "" for h, i in columns.items()}
+        raw_level = row[columns["等级"]] if columns["等级"] < len(row) else None
+        problems = _row_problems(name, number, cell, raw_level, result, seen)
+        here = (cell.get("职业代码") or cell["职业"], cell["职业"], _level(raw_level))
+        if bank is None and not problems:
+            bank = here
+            result.occupation_code, result.occupation_name, result.level = here
+        elif bank is not None and here != bank and not problems:
+            problems.append(Problem(name, number, "职业", "一个文件只能是同一职业、同一等级的试题", "行"))
+        result.problems.extend(problems)
+    if not result.problems and not result.items:
+        result.problems.append(Problem(name, None, "", "文件中没有试题"))
+    if result.problems:
+        result.items = []
+    return result
+
+
+def _row_problems(name, number, cell, raw_level, result, seen) -> list[Problem]:
+    def problem(column: str, message: str) -> Problem:
+        return Problem(name, number, column, message, "行")
+
+    found = []
+    if not cell["职业"]:
+        found.append(problem("职业", "不能为空"))
+    if _level(raw_level) is None:
+        found.append(problem("等级", "等级必须是 1 到 5，或“四级”“中级工”等"))
+    item_type = TYPE_NAMES.get(cell["题型"])
+    if item_type is None:
+        found.append(problem("题型", "题型必须是 单选、多选 或 判断"))
+    difficulty = _whole_number(cell["难度"])
+    if difficulty is None or not 1 <= difficulty <= 5:
+        found.append(problem("难度", "难度必须是 1 到 5 的整数"))
+    if cell.get("分值") and (_number(cell["分值"]) is None or _number(cell["分值"]) <= 0):
+        found.append(problem("分值", "分值必须是正数"))
+    stem = normal_stem(cell["题干"])
+    if stem and stem in seen:
+        found.append(problem("题干", f"与第{seen[stem]}行重复"))
+    seen.setdefault(stem, number)
+    texts = [cell.get(column, "") for column in OPTION_COLUMNS]
+    last = max((i for i, t in enumerate(texts) if t), default=-1)
+    for i in range(last):
+        if not texts[i]:
+            found.append(problem(OPTION_COLUMNS[i], f"选项为空，但后面的{OPTION_COLUMNS[last]}有内容"))
+    if found or item_type is None:
+        return found
+    data: dict = {
+        "type": item_type,
+        "stem": cell["题干"],
+        "difficulty": difficulty,
+        "code": cell.get("编号", ""),
+        "knowledge_point": cell["鉴定点"],
+        "explanation": cell.get("解析", ""),
+    }
+    if item_type == "true_false":
+        if last >= 0:
+            return [problem(OPTION_COLUMNS[0], "判断题不填写选项")]
+        answer = cell["答案"].upper() if cell["答案"] in ("a", "b", "t", "f") else cell["答案"]
+        if answer not in TRUE_WORDS | FALSE_WORDS:
+            return [problem("答案", "判断题的答案必须是 对/错、正确/错误、√/× 或 A/B")]
+        data["key"] = answer in TRUE_WORDS
+    else:
+        ids = "ABCDEFGH"[: last + 1]
+        data["options"] = [
+            {"id": oid, "text": text, **({"fixed": True} if i == last and text.startswith(FIXED_PREFIXES) else {})}
+            for i, (oid, text) in enumerate(zip(ids, texts, strict=False))
+        ]
+        letters = [c for c in cell["答案"].upper() if c not in " ,，、;；"]
+        if not letters:
+            return [problem("答案", "缺少答案")]
+        data["key"] = letters
+    if not cell["鉴定点"]:
+        return [problem("鉴定点", "缺少鉴定点代码")]
+    try:
+        result.items.append(parse_item(data))
+    except ItemError as exc:
+        return [problem(COLUMNS.get(exc.field, exc.field), exc.message)]
+    return []
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _whole_number(text: str) -> int | None:
+    number = _number(text)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def _level(value) -> int | None:
+    text = _text(value)
+    if text in LEVEL_NAMES:
+        return LEVEL_NAMES[text]
+    for part in text.replace("／", "/").split("/"):
+        if part in LEVEL_NAMES:
+            return LEVEL_NAMES[part]
+    number = _whole_number(text) if text else None
+    return number if number in LEVELS else None
+
+
+def read_file(name: str, data: bytes) -> ImportResult:
+    """Read an item file by its extension."""
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    readers = {"json": read_json, "xlsx": read_xlsx, "csv": read_csv}
+    if suffix not in readers:
+        result = ImportResult(file=name)
+        result.problems.append(Problem(name, None, "", "不支持的文件类型（可导入 .xlsx、.csv、.json）"))
+        return result
+    return readers[suffix](name, data)
+
+
+def write_template() -> bytes:
+    """The Excel template bank admins fill in: the headers, three example rows and instructions."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "试题"
+    sheet.append(TEMPLATE_HEADERS)
+    for row in TEMPLATE_ROWS:
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.column_dimensions["D"].width = 60
+    notes = workbook.create_sheet("填写说明")
+    for line in [
+        "每行一道试题；列的顺序可以调整，列名不能改。",
+        "必填列：职业、等级、题型、题干、答案、难度、鉴定点。可选列：职业代码、选项A…选项H、分值、解析、编号。",
+        "题型：单选、多选、判断。等级：1–5，或 五级/初级工、四级/中级工、三级/高级工、二级/技师、一级/高级技师。",
+        "答案：单选填一个字母（如 B）；多选填全部正确字母（如 ACD）；判断填 对/错、正确/错误、√/× 或 A/B。",
+        "难度：1–5 的整数。鉴定点：认定要素细目表中的代码，如 A-03-002。",
+        "“以上都是”“以上都不对”等选项请放在最后一个选项，打乱选项顺序时它保持在最后。",
+        "一个文件只导入同一职业、同一等级的试题。文件中有任何错误时，一道题也不会导入。",
+    ]:
+        notes.append([line])
+    notes.column_dimensions["A"].width = 110
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def type_label(item_type: str) -> str:

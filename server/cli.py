@@ -173,13 +173,15 @@ def bank_init(data: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Only check the file; import nothing.")
 @click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
 def bank_import(file: Path, dry_run: bool, data: str) -> None:
-    """Check a file completely and import all of its items, or none if anything is wrong."""
-    from item_bank.imports import read_json
+    """Check an item file (.xlsx, .csv, .json) completely; import all of its items, or none."""
+    from item_bank.imports import read_file
     from server.bank.service import import_checked
 
-    if file.suffix.lower() != ".json":
-        raise click.ClickException(f"{file.name}：暂只支持 .json 题库文件（Excel、CSV、QTI 导入尚在开发中）。")
-    result = read_json(file.name, file.read_bytes())
+    result = read_file(file.name, file.read_bytes())
+    if result.problems:  # a file that cannot be read needs no passphrase to be refused
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"发现 {len(result.problems)} 个问题，未导入任何试题。")
     with _bank_work(data) as (session, _, now):
         rows = import_checked(session, result)
         if result.problems:
@@ -193,6 +195,18 @@ def bank_import(file: Path, dry_run: bool, data: str) -> None:
             return
         _record(session, now, "bank.import", file=file.name, items=len(rows))
     click.echo(f"已导入 {len(rows)} 道试题（{result.occupation_name} {result.level}级）。")
+
+
+@bank.command("template")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="题库导入模板.xlsx")
+def bank_template(path: Path) -> None:
+    """Write the Excel template for item imports (headers, examples, instructions)."""
+    from item_bank.imports import write_template
+
+    if path.exists():
+        raise click.ClickException(f"{path} 已存在，未覆盖。")
+    path.write_bytes(write_template())
+    click.echo(f"已写出导入模板：{path}")
 
 
 @bank.command("passwd")

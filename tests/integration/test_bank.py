@@ -252,3 +252,33 @@ def test_a_closed_bank_serves_no_paper(app, make_candidate, proctor):
     candidate = make_candidate(app.site.tickets[0]).login().connect()
     reply = proctor.confirm(candidate.ticket)
     assert reply["error"] == {"code": "bank_locked", "message": "题库未打开：需要两位保密员输入口令后才能使用试题。"}
+
+
+def test_an_excel_file_imports_through_the_cli_and_the_template_command_writes_one(app, tmp_path):
+    from openpyxl import load_workbook
+
+    path = tmp_path / "模板.xlsx"
+    written = CliRunner().invoke(main, ["bank", "template", str(path)])
+    assert written.exit_code == 0 and path.exists()
+    workbook = load_workbook(path)
+    sheet = workbook.active
+    for n, stem in enumerate(["新题一（　）。", "新题二（　）。", "新题三。"], start=2):
+        sheet.cell(row=n, column=4, value=stem)
+    workbook.save(path)
+    result = jikao(app, "bank", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "已导入 3 道试题" in result.output
+    assert item_count(app) == 133
+
+
+def test_a_gbk_csv_with_an_error_imports_nothing(app, tmp_path):
+    from item_bank.imports import TEMPLATE_HEADERS, TEMPLATE_ROWS
+
+    rows = [TEMPLATE_HEADERS, *[[*r] for r in TEMPLATE_ROWS]]
+    rows[2][TEMPLATE_HEADERS.index("答案")] = "Z"
+    path = tmp_path / "题库.csv"
+    path.write_bytes("\n".join(",".join(str(c) for c in row) for row in rows).encode("gbk"))
+    result = jikao(app, "bank", "import", str(path))
+    assert result.exit_code == 1
+    assert "题库.csv 第3行 答案：答案 Z 不在选项中" in result.output
+    assert item_count(app) == 130
