@@ -169,15 +169,31 @@ def bank_init(data: str) -> None:
 
 
 @bank.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the file; import nothing.")
+@click.option("--occupation", help="QTI only: occupation code, e.g. 6-28-01-14")
+@click.option("--occupation-name", help="QTI only: occupation name, e.g. 污水处理工")
+@click.option("--level", type=click.IntRange(1, 5), help="QTI only: level 1-5")
+@click.option("--knowledge-point", help="QTI only: knowledge-point code for every item, e.g. A-03-002")
+@click.option("--difficulty", type=click.IntRange(1, 5), default=3, show_default=True, help="QTI only")
 @click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
-def bank_import(file: Path, dry_run: bool, data: str) -> None:
-    """Check an item file (.xlsx, .csv, .json) completely; import all of its items, or none."""
+def bank_import(file: Path, dry_run: bool, occupation, occupation_name, level, knowledge_point, difficulty, data):
+    """Check items completely (.xlsx, .csv, .json, or QTI: .xml, a folder, a .zip); import all or none."""
     from item_bank.imports import read_file
+    from item_bank.qti import QtiDefaults, read_qti
     from server.bank.service import import_checked
 
-    result = read_file(file.name, file.read_bytes())
+    if file.is_dir() or file.suffix.lower() in (".xml", ".zip"):
+        if not (occupation and occupation_name and level and knowledge_point):
+            raise click.ClickException(
+                "QTI 文件不含职业、等级和鉴定点："
+                "请用 --occupation、--occupation-name、--level、--knowledge-point 指定。"
+            )
+        paths = sorted(p for p in file.rglob("*") if p.suffix.lower() == ".xml") if file.is_dir() else [file]
+        files = {str(p.relative_to(file)) if file.is_dir() else p.name: p.read_bytes() for p in paths}
+        result = read_qti(files, QtiDefaults(occupation, occupation_name, level, knowledge_point, difficulty))
+    else:
+        result = read_file(file.name, file.read_bytes())
     if result.problems:  # a file that cannot be read needs no passphrase to be refused
         for problem in result.problems:
             click.echo(str(problem), err=True)

@@ -282,3 +282,26 @@ def test_a_gbk_csv_with_an_error_imports_nothing(app, tmp_path):
     assert result.exit_code == 1
     assert "题库.csv 第3行 答案：答案 Z 不在选项中" in result.output
     assert item_count(app) == 130
+
+
+def test_a_qti_folder_imports_through_the_cli(app):
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "qti"
+    missing = jikao(app, "bank", "import", str(folder))
+    assert missing.exit_code == 1 and "--knowledge-point" in missing.output
+    result = jikao(
+        app,
+        "bank",
+        "import",
+        str(folder),
+        "--occupation",
+        "6-28-01-14",
+        "--occupation-name",
+        "污水处理工",
+        "--level",
+        "4",
+        "--knowledge-point",
+        "B-02-001",
+    )
+    assert result.exit_code == 0, result.output
+    assert "已导入 2 道试题" in result.output
+    assert item_count(app) == 132
