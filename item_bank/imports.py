@@ -203,7 +203,7 @@ TEMPLATE_HEADERS = [
 ]
 
 
-def read_xlsx(name: str, data: bytes) -> ImportResult:
+def read_xlsx(name: str, data: bytes, progress=None) -> ImportResult:
     import io
     import zipfile
 
@@ -215,14 +215,20 @@ def read_xlsx(name: str, data: bytes) -> ImportResult:
         result = ImportResult(file=name)
         result.problems.append(Problem(name, None, "", "不是有效的 Excel (.xlsx) 文件，可能已损坏或不完整"))
         return result
+    sheet = workbook.worksheets[0]
+    total = sheet.max_row or 0
+    rows = []
     try:
-        rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        for row in sheet.iter_rows(values_only=True):
+            rows.append(list(row))
+            if progress is not None:
+                progress(len(rows), max(total, len(rows)), "读取")
     finally:
         workbook.close()
-    return read_rows(name, rows)
+    return read_rows(name, rows, progress)
 
 
-def read_csv(name: str, data: bytes) -> ImportResult:
+def read_csv(name: str, data: bytes, progress=None) -> ImportResult:
     import csv
     import io
 
@@ -240,11 +246,14 @@ def read_csv(name: str, data: bytes) -> ImportResult:
         result = ImportResult(file=name)
         result.problems.append(Problem(name, None, "", f"CSV 格式错误：{exc}"))
         return result
-    return read_rows(name, rows)
+    return read_rows(name, rows, progress)
 
 
-def read_rows(name: str, rows: list[list]) -> ImportResult:
-    """Items from a table whose first non-empty row is the header; rows are numbered as on screen."""
+def read_rows(name: str, rows: list[list], progress=None) -> ImportResult:
+    """Items from a table whose first non-empty row is the header; rows are numbered as on screen.
+
+    ``progress(done, total, phase)``, if given, is called as rows are checked.
+    """
     result = ImportResult(file=name)
     header_at = next((i for i, row in enumerate(rows) if any(_text(c) for c in row)), None)
     if header_at is None:
@@ -263,6 +272,8 @@ def read_rows(name: str, rows: list[list]) -> ImportResult:
     seen: dict[str, int] = {}
     bank: tuple | None = None
     for index in range(header_at + 1, len(rows)):
+        if progress is not None:
+            progress(index + 1, len(rows), "检查")
         row = rows[index]
         if not any(_text(c) for c in row):
             continue
@@ -377,15 +388,17 @@ def _level(value) -> int | None:
     return number if number in LEVELS else None
 
 
-def read_file(name: str, data: bytes) -> ImportResult:
-    """Read an item file by its extension."""
+def read_file(name: str, data: bytes, progress=None) -> ImportResult:
+    """Read an item file by its extension; ``progress(done, total, phase)`` follows large files."""
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     readers = {"json": read_json, "xlsx": read_xlsx, "csv": read_csv}
     if suffix not in readers:
         result = ImportResult(file=name)
         result.problems.append(Problem(name, None, "", "不支持的文件类型（可导入 .xlsx、.csv、.json）"))
         return result
-    return readers[suffix](name, data)
+    if suffix == "json":
+        return read_json(name, data)
+    return readers[suffix](name, data, progress)
 
 
 def write_template() -> bytes:

@@ -193,13 +193,14 @@ def bank_import(file: Path, dry_run: bool, occupation, occupation_name, level, k
         files = {str(p.relative_to(file)) if file.is_dir() else p.name: p.read_bytes() for p in paths}
         result = read_qti(files, QtiDefaults(occupation, occupation_name, level, knowledge_point, difficulty))
     else:
-        result = read_file(file.name, file.read_bytes())
+        with _progress(file.name) as progress:
+            result = read_file(file.name, file.read_bytes(), progress)
     if result.problems:  # a file that cannot be read needs no passphrase to be refused
         for problem in result.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"发现 {len(result.problems)} 个问题，未导入任何试题。")
-    with _bank_work(data) as (session, _, now):
-        rows = import_checked(session, result)
+    with _bank_work(data) as (session, _, now), _progress(file.name) as progress:
+        rows = import_checked(session, result, progress)
         if result.problems:
             for problem in result.problems:
                 click.echo(str(problem), err=True)
@@ -276,6 +277,37 @@ def bank_verify(data: str) -> None:
     if bad:
         raise click.ClickException(f"{len(bad)} 道试题密文校验失败，已停止使用：{'、'.join(bad)}")
     click.echo("全部试题密文校验通过。")
+
+
+PROGRESS_FROM = 200  # items: smaller imports finish before a bar would be read
+
+
+@contextmanager
+def _progress(file_name: str):
+    """A progress bar on the terminal for large imports; nothing when output is not a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(done: int, total: int, phase: str) -> None:
+            if total < PROGRESS_FROM:
+                return
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(f"{phase} {file_name}", total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield update
 
 
 @contextmanager

@@ -20,11 +20,17 @@ log = logging.getLogger(__name__)
 CONTENT_FIELDS = ("stem", "options", "key", "explanation")
 
 
-def add_items(session, occupation_code: str, level: int, items: list[DomainItem]) -> list[Item]:
-    """Seal and add validated items (the caller has refused the whole file if any was invalid)."""
+IN_CHUNK = 500  # bound parameters per query, well under every SQLite build's limit
+
+
+def add_items(session, occupation_code: str, level: int, items: list[DomainItem], progress=None) -> list[Item]:
+    """Seal and add validated items (the caller has refused the whole file if any was invalid).
+
+    ``progress(done, total, phase)`` is called as items are sealed, for a progress bar.
+    """
     key = data_key()
     rows = []
-    for item in items:
+    for done, item in enumerate(items, start=1):
         data = item_to_data(item)
         content = {k: data[k] for k in CONTENT_FIELDS if k in data}
         uid = secrets.token_hex(16)
@@ -42,20 +48,25 @@ def add_items(session, occupation_code: str, level: int, items: list[DomainItem]
                 stem_digest=stem_digest(item.stem),
             )
         )
+        if progress is not None:
+            progress(done, len(items), "加密并写入")
     session.add_all(rows)
     return rows
 
 
-def import_checked(session, result: ImportResult) -> list[Item]:
+def import_checked(session, result: ImportResult, progress=None) -> list[Item]:
     """Add a parsed file's items unless it has problems, including stems the bank already holds."""
     if result.ok:
         digests = {stem_digest(item.stem): n for n, item in enumerate(result.items, start=1)}
-        existing = session.execute(select(Item.stem_digest, Item.code).where(Item.stem_digest.in_(list(digests)))).all()
-        for digest, code in existing:
-            result.problems.append(Problem(result.file, digests[digest], "题干", f"与题库中已有试题 {code} 重复"))
+        wanted = list(digests)
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            for digest, code in session.execute(select(Item.stem_digest, Item.code).where(Item.stem_digest.in_(chunk))):
+                result.problems.append(Problem(result.file, digests[digest], "题干", f"与题库中已有试题 {code} 重复"))
+        result.problems.sort(key=lambda p: p.row or 0)
     if not result.ok:
         return []
-    return add_items(session, result.occupation_code, result.level, result.items)
+    return add_items(session, result.occupation_code, result.level, result.items, progress)
 
 
 def open_item(row: Item) -> DomainItem:
