@@ -171,13 +171,16 @@ def bank_init(data: str) -> None:
 @bank.command("import")
 @click.argument("file", type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the file; import nothing.")
+@click.option("--activate", is_flag=True, help="The items were reviewed (审定) at the bank centre: import them active.")
 @click.option("--occupation", help="QTI only: occupation code, e.g. 6-28-01-14")
 @click.option("--occupation-name", help="QTI only: occupation name, e.g. 污水处理工")
 @click.option("--level", type=click.IntRange(1, 5), help="QTI only: level 1-5")
 @click.option("--knowledge-point", help="QTI only: knowledge-point code for every item, e.g. A-03-002")
 @click.option("--difficulty", type=click.IntRange(1, 5), default=3, show_default=True, help="QTI only")
 @click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
-def bank_import(file: Path, dry_run: bool, occupation, occupation_name, level, knowledge_point, difficulty, data):
+def bank_import(
+    file: Path, dry_run: bool, activate: bool, occupation, occupation_name, level, knowledge_point, difficulty, data
+):
     """Check items completely (.xlsx, .csv, .json, or QTI: .xml, a folder, a .zip); import all or none."""
     from item_bank.imports import read_file
     from item_bank.qti import QtiDefaults, read_qti
@@ -200,7 +203,7 @@ def bank_import(file: Path, dry_run: bool, occupation, occupation_name, level, k
             click.echo(str(problem), err=True)
         raise click.ClickException(f"发现 {len(result.problems)} 个问题，未导入任何试题。")
     with _bank_work(data) as (session, _, now), _progress(file.name) as progress:
-        rows = import_checked(session, result, progress)
+        rows = import_checked(session, result, progress, status="active" if activate else "draft")
         if result.problems:
             for problem in result.problems:
                 click.echo(str(problem), err=True)
@@ -210,8 +213,127 @@ def bank_import(file: Path, dry_run: bool, occupation, occupation_name, level, k
             session.rollback()
             click.echo(f"检查通过：{len(result.items)} 道试题可以导入（--dry-run，未导入）。")
             return
-        _record(session, now, "bank.import", file=file.name, items=len(rows))
-    click.echo(f"已导入 {len(rows)} 道试题（{result.occupation_name} {result.level}级）。")
+        _record(session, now, "bank.import", file=file.name, items=len(rows), activated=activate)
+    state = "已入库，可用于组卷" if activate else "待审，审定并入库后才能用于组卷"
+    click.echo(f"已导入 {len(rows)} 道试题（{result.occupation_name} {result.level}级），{state}。")
+
+
+@bank.command("item")
+@click.argument("code")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_item(code: str, data: str) -> None:
+    """Show an item as it stands: status, version and content (opened with both custodians)."""
+    from server.bank import lifecycle
+    from server.bank.service import open_item
+
+    with _bank_work(data) as (session, _, now):
+        row = lifecycle.find(session, code)
+        item = open_item(row)
+        version, status, leaked = row.version, lifecycle.STATUS_LABELS[row.status], "，已标记泄密" if row.leaked else ""
+        _record(session, now, "item.view", code=code)
+    click.echo(f"{code}  {item.kind.label}题  第{version}版  {status}{leaked}")
+    for line in lifecycle.describe(item):
+        click.echo(f"  {line}")
+
+
+def _transition_command(action: str, help_text: str):
+    @bank.command(action, help=help_text)
+    @click.argument("codes", nargs=-1, required=True)
+    @click.option("--reason", default="", help="Why (recorded in the ledger).")
+    @click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+    def command(codes, reason, data):
+        from server.bank import lifecycle
+
+        with _bank_work(data, open_with=None) as (session, _, now):
+            for code in codes:
+                lifecycle.transition(session, lifecycle.find(session, code), action, _actor(), now, reason)
+        click.echo(f"已{lifecycle.ACTION_LABELS[action]} {len(codes)} 道试题：{'、'.join(codes)}")
+
+    return command
+
+
+_transition_command("review", "Mark draft items as reviewed (审定).")
+_transition_command("activate", "Put reviewed items into the bank for papers (入库).")
+_transition_command("retire", "Stop using items (停用); they stay in the bank's history.")
+
+
+@bank.command("leak")
+@click.argument("code")
+@click.option("--reason", required=True, help="What is known of the leak (recorded).")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_leak(code: str, reason: str, data: str) -> None:
+    """Mark an item as leaked (泄密): it leaves every future paper at once."""
+    from server.bank import lifecycle
+
+    with _bank_work(data, open_with=None) as (session, _, now):
+        lifecycle.mark_leaked(session, lifecycle.find(session, code), _actor(), now, reason)
+    click.echo(f"试题 {code} 已标记泄密，今后的试卷都不会再使用它。")
+
+
+@bank.command("edit")
+@click.argument("code")
+@click.option("--stem", help="New stem (题干).")
+@click.option("--option", "options", multiple=True, metavar="A=TEXT", help="Change one option's text (repeatable).")
+@click.option("--answer", help="New answer: B, ACD, or 对/错.")
+@click.option("--explanation", help="New explanation (解析).")
+@click.option("--difficulty", type=click.IntRange(1, 5))
+@click.option("--knowledge-point")
+@click.option("--reason", required=True, help="Why the item changes (recorded with the old version).")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_edit(code, stem, options, answer, explanation, difficulty, knowledge_point, reason, data) -> None:
+    """Make a new version of an item; it goes back to draft for review. The old version is kept."""
+    from item_bank import ItemError, item_to_data, parse_item
+    from server.bank import lifecycle
+    from server.bank.service import open_item
+
+    with _bank_work(data) as (session, _, now):
+        row = lifecycle.find(session, code)
+        current = open_item(row)
+        changed = item_to_data(current)
+        for field, value in (
+            ("stem", stem),
+            ("explanation", explanation),
+            ("difficulty", difficulty),
+            ("knowledge_point", knowledge_point),
+        ):
+            if value is not None:
+                changed[field] = value
+        for assignment in options:
+            option_id, _, text = assignment.partition("=")
+            match = [o for o in changed.get("options", []) if o["id"] == option_id.strip().upper()]
+            if not match:
+                raise click.ClickException(f"试题 {code} 没有选项 {option_id}。")
+            match[0]["text"] = text
+        if answer is not None:
+            changed["key"] = answer in ("对", "正确", "√") if row.type == "true_false" else list(answer.upper())
+        try:
+            new = parse_item(changed)
+        except ItemError as exc:
+            raise click.ClickException(f"{code} {exc.message}") from exc
+        version = lifecycle.edit(session, row, new, _actor(), now, reason)
+    click.echo(f"试题 {code} 已生成第{version}版，状态为“待审”：审定并入库后才会用于组卷。")
+
+
+@bank.command("history")
+@click.argument("code")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_history(code: str, data: str) -> None:
+    """Show every version of an item, each against the one before (old − / new +)."""
+    from server.bank import lifecycle
+    from server.timeutil import local
+
+    with _bank_work(data) as (session, _, now):
+        versions = lifecycle.history(session, lifecycle.find(session, code))
+        when = {v.version: f"{local(v.replaced_at):%Y-%m-%d %H:%M}" for v in versions if v.replaced_at}
+        _record(session, now, "item.history", code=code)
+    click.echo(f"{code}：共 {len(versions)} 个版本")
+    for before, after in zip(versions, versions[1:], strict=False):
+        click.echo(
+            f"\n第{before.version}版 → 第{after.version}版  {when[before.version]} {before.replaced_by}"
+            f"  原因：{before.reason}"
+        )
+        for line in lifecycle.compare(before.item, after.item, f"第{before.version}版", f"第{after.version}版")[2:]:
+            click.echo(f"  {line}")
 
 
 @bank.command("template")

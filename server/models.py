@@ -2,7 +2,7 @@
 
 from server.audit import AuditEntry
 from server.auth.models import Account
-from server.bank.models import BankKeyring, Item
+from server.bank.models import BankKeyring, Item, ItemVersion
 from server.exam.models import (
     Answer,
     AnswerLog,
@@ -25,6 +25,7 @@ __all__ = [
     "ClockEvent",
     "ExamSession",
     "Item",
+    "ItemVersion",
     "Room",
     "RoomProctor",
 ]

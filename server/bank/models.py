@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime
@@ -22,11 +22,30 @@ class Item(Base):
     type: Mapped[str] = mapped_column(String(16))
     knowledge_point: Mapped[str] = mapped_column(String(32))
     difficulty: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | reviewed | active | retired
+    leaked: Mapped[bool] = mapped_column(default=False)  # 泄密: out of every future paper at once
     version: Mapped[int] = mapped_column(default=1)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     # HMAC of the normalised stem under the data key: finds duplicates without storing the stem.
     stem_digest: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class ItemVersion(Base):
+    """An earlier version of an item, kept sealed as it was (its version is in its associated data)."""
+
+    __tablename__ = "item_version"
+    __table_args__ = (UniqueConstraint("item_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    version: Mapped[int]
+    type: Mapped[str] = mapped_column(String(16))
+    knowledge_point: Mapped[str] = mapped_column(String(32))
+    difficulty: Mapped[int]
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replaced_by: Mapped[str] = mapped_column(String(64))  # who made the next version
+    reason: Mapped[str] = mapped_column(String(256), default="")
 
 
 class BankKeyring(Base):

@@ -23,7 +23,9 @@ CONTENT_FIELDS = ("stem", "options", "key", "explanation")
 IN_CHUNK = 500  # bound parameters per query, well under every SQLite build's limit
 
 
-def add_items(session, occupation_code: str, level: int, items: list[DomainItem], progress=None) -> list[Item]:
+def add_items(
+    session, occupation_code: str, level: int, items: list[DomainItem], progress=None, status: str = "draft"
+) -> list[Item]:
     """Seal and add validated items (the caller has refused the whole file if any was invalid).
 
     ``progress(done, total, phase)`` is called as items are sealed, for a progress bar.
@@ -44,6 +46,7 @@ def add_items(session, occupation_code: str, level: int, items: list[DomainItem]
                 knowledge_point=item.knowledge_point,
                 difficulty=item.difficulty,
                 version=1,
+                status=status,
                 sealed=seal_item(key, uid, 1, json.dumps(content, ensure_ascii=False).encode("utf-8")),
                 stem_digest=stem_digest(item.stem),
             )
@@ -54,7 +57,7 @@ def add_items(session, occupation_code: str, level: int, items: list[DomainItem]
     return rows
 
 
-def import_checked(session, result: ImportResult, progress=None) -> list[Item]:
+def import_checked(session, result: ImportResult, progress=None, status: str = "draft") -> list[Item]:
     """Add a parsed file's items unless it has problems, including stems the bank already holds."""
     if result.ok:
         digests = {stem_digest(item.stem): n for n, item in enumerate(result.items, start=1)}
@@ -66,7 +69,7 @@ def import_checked(session, result: ImportResult, progress=None) -> list[Item]:
         result.problems.sort(key=lambda p: p.row or 0)
     if not result.ok:
         return []
-    return add_items(session, result.occupation_code, result.level, result.items, progress)
+    return add_items(session, result.occupation_code, result.level, result.items, progress, status)
 
 
 def open_item(row: Item) -> DomainItem:
@@ -84,9 +87,14 @@ def open_item(row: Item) -> DomainItem:
 
 
 def active_pool(session, occupation_code: str, level: int) -> dict[int, DomainItem]:
-    """Every usable item of a bank; an item whose ciphertext fails to authenticate is left out."""
+    """Every usable item of a bank: active, not leaked, and whose ciphertext authenticates."""
     rows = session.scalars(
-        select(Item).where(Item.occupation_code == occupation_code, Item.level == level, Item.status == "active")
+        select(Item).where(
+            Item.occupation_code == occupation_code,
+            Item.level == level,
+            Item.status == "active",
+            Item.leaked.is_(False),
+        )
     )
     pool = {}
     for row in rows:

@@ -68,7 +68,7 @@ def ensure_demo(
     with write_transaction(db.session):
         keys.initialise(db.session, custodians, now())
         audit.record(db.session, now(), "demo", "bank.init")
-        import_checked(db.session, bank)
+        import_checked(db.session, bank, status="active")  # the demo bank counts as reviewed
         audit.record(db.session, now(), "demo", "bank.import", file=ITEMS_FILE.name, items=len(bank.items))
         exam = ExamSession(
             name=f"{start:%Y年%m月} 污水处理工（四级/中级工）理论知识考试 第1场",

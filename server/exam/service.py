@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from item_bank import ITEM_TYPES, PASS_MARK, ItemError, draw_paper, parse_spec, score_paper
+from item_bank import ITEM_TYPES, PASS_MARK, ItemError, PaperError, draw_paper, parse_spec, score_paper
 from item_bank.paper import paper_item_ids
 from server import audit
 from server.bank.service import active_pool, load_items
@@ -82,7 +82,10 @@ def confirm_identity(session, attempt: Attempt, proctor_id: int, now: datetime) 
     candidate = attempt.candidate
     exam = candidate.session
     pool = active_pool(session, exam.occupation_code, exam.level)
-    attempt.paper = draw_paper(pool, parse_spec(exam.paper_spec), seed=secrets.randbits(63))
+    try:
+        attempt.paper = draw_paper(pool, parse_spec(exam.paper_spec), seed=secrets.randbits(63))
+    except PaperError as exc:
+        raise ExamError("paper_unavailable", f"无法为该考生组卷：{exc}。请联系题库管理员。") from exc
     attempt.status = "confirmed"
     attempt.confirmed_at = now
     attempt.confirmed_by = proctor_id

@@ -88,7 +88,7 @@ def marker_items(markers: list[str]) -> list[dict]:
 
 def test_item_content_never_touches_disk_in_clear(app, tmp_path, make_candidate):
     markers = [f"MARK{uuid.uuid4().hex[:12]}" for _ in range(30)]
-    result = jikao(app, "bank", "import", str(bank_file(tmp_path, marker_items(markers))))
+    result = jikao(app, "bank", "import", "--activate", str(bank_file(tmp_path, marker_items(markers))))
     assert result.exit_code == 0, result.output
     spec = [
         {"type": "single", "count": 2, "points": 25},
@@ -305,3 +305,101 @@ def test_a_qti_folder_imports_through_the_cli(app):
     assert result.exit_code == 0, result.output
     assert "已导入 2 道试题" in result.output
     assert item_count(app) == 132
+
+
+SMALL_SPEC = [
+    {"type": "single", "count": 2, "points": 25},
+    {"type": "multiple", "count": 1, "points": 30},
+    {"type": "true_false", "count": 1, "points": 20},
+]
+
+
+def confirm_marked_candidate(app, make_candidate):
+    candidate = make_candidate("209901010101").login().connect()
+    proctor = ProctorActions(app, "mark-proctor", "mark-proctor-password")
+    return candidate, proctor, proctor.confirm("209901010101")
+
+
+def test_imported_items_wait_for_review_before_any_paper_uses_them(app, tmp_path, make_candidate):
+    from server.bank import lifecycle
+    from server.db import write_transaction
+
+    result = jikao(app, "bank", "import", str(bank_file(tmp_path, marker_items([f"d{n}" for n in range(30)]))))
+    assert "待审，审定并入库后才能用于组卷" in result.output
+    make_sitting(app, "9-99-99-99", 3, SMALL_SPEC, "209901010101", "mark-proctor", "mark-proctor-password")
+    # (In-process CLI calls rebind the app's Socket.IO server, so sockets are opened after them.)
+    candidate, proctor, reply = confirm_marked_candidate(app, make_candidate)
+    assert reply["error"] == {
+        "code": "paper_unavailable",
+        "message": "无法为该考生组卷：单选题需要 2 题，题库可用 0 题。请联系题库管理员。",
+    }
+    with app.app_context(), write_transaction(db.session):
+        for code in ("MK-1", "MK-2", "MK-3", "MK-4"):
+            row = lifecycle.find(db.session, code)
+            lifecycle.transition(db.session, row, "review", "reviewer", app.config["CLOCK"]())
+            lifecycle.transition(db.session, row, "activate", "bank-admin", app.config["CLOCK"]())
+    assert proctor.confirm(candidate.ticket)["ok"]
+
+
+def test_review_and_activate_follow_the_order_and_are_recorded(app, tmp_path):
+    from server.audit import AuditEntry
+
+    jikao(app, "bank", "import", str(bank_file(tmp_path, marker_items([f"r{n}" for n in range(30)]))))
+    early = jikao(app, "bank", "activate", "MK-1")
+    assert early.exit_code == 1 and "试题 MK-1 当前为“待审”，不能入库。" in early.output
+    assert jikao(app, "bank", "review", "MK-1", "MK-2").exit_code == 0
+    assert "已入库 2 道试题：MK-1、MK-2" in jikao(app, "bank", "activate", "MK-1", "MK-2").output
+    assert "已停用 1 道试题：MK-2" in jikao(app, "bank", "retire", "MK-2", "--reason", "知识点过时").output
+    assert "第1版  已入库" in jikao(app, "bank", "item", "MK-1").output
+    assert "第1版  已停用" in jikao(app, "bank", "item", "MK-2").output
+    actions = [e.action for e in stored(app, AuditEntry)]
+    assert actions.count("item.review") == 2 and "item.retire" in actions
+
+
+def test_a_leaked_item_leaves_every_future_paper_at_once(app):
+    from server.bank.service import active_pool
+
+    with app.app_context():
+        row = db.session.scalar(select(Item).where(Item.code == "WS4-005"))
+        item_id, occupation = row.id, row.occupation_code
+    refused = jikao(app, "bank", "leak", "WS4-005", "--reason", "")
+    assert refused.exit_code == 1 and "必须写明原因" in refused.output
+    result = jikao(app, "bank", "leak", "WS4-005", "--reason", "考后网上出现原题")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert item_id not in active_pool(db.session, occupation, 4)
+
+
+def test_an_edit_makes_a_new_sealed_version_back_in_review_and_history_shows_old_against_new(app):
+    before = jikao(app, "bank", "item", "WS4-001")
+    assert "第1版  已入库" in before.output
+    edited = jikao(
+        app,
+        "bank",
+        "edit",
+        "WS4-001",
+        "--stem",
+        "职业道德是从业人员在职业活动中必须遵循的（　）的总和。",
+        "--option",
+        "B=法律法规条文",
+        "--reason",
+        "审题会意见：措辞",
+    )
+    assert edited.exit_code == 0, edited.output
+    assert "已生成第2版" in edited.output
+    after = jikao(app, "bank", "item", "WS4-001")
+    assert "第2版  待审" in after.output and "B. 法律法规条文" in after.output
+    history = jikao(app, "bank", "history", "WS4-001")
+    assert history.exit_code == 0, history.output
+    assert "第1版 → 第2版" in history.output and "原因：审题会意见：措辞" in history.output
+    assert "-B. 法律条文" in history.output and "+B. 法律法规条文" in history.output
+    assert "-题干：职业道德是从业人员在职业活动中应当遵循的（　）的总和。" in history.output
+    with app.app_context():
+        pool = __import__("server.bank.service", fromlist=["active_pool"]).active_pool(db.session, "6-28-01-14", 4)
+    assert len(pool) == 129  # in review again: out of papers until re-activated
+
+
+def test_an_edit_that_breaks_the_item_is_refused(app):
+    result = jikao(app, "bank", "edit", "WS4-001", "--answer", "Z", "--reason", "试试")
+    assert result.exit_code == 1
+    assert "WS4-001 答案 Z 不在选项中" in result.output
