@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import os
 import re
@@ -114,16 +115,18 @@ def _passphrases(holders, confirm: bool = False, label: str = "口令") -> dict[
     """Each holder's passphrase from the environment (scripts) or typed without echo (people)."""
     from item_bank.crypto import HOLDERS
 
-    found = {}
-    for holder in holders:
-        value = os.environ.get(ENV_OF[holder])
-        if not value:
-            if not sys.stdin.isatty():
-                names = " / ".join(ENV_OF[h] for h in holders)
-                raise click.ClickException(f"需要{HOLDERS[holder]}的{label}：请在终端输入，或设置环境变量 {names}。")
-            value = click.prompt(f"{HOLDERS[holder]}{label}", hide_input=True, confirmation_prompt=confirm)
-        found[holder] = value
-    return found
+    names = " / ".join(ENV_OF[h] for h in holders)
+    return {holder: _secret(ENV_OF[holder], f"{HOLDERS[holder]}{label}", confirm, names) for holder in holders}
+
+
+def _secret(env: str, label: str, confirm: bool = False, names: str | None = None) -> str:
+    """A secret from the environment (scripts) or typed without echo (people); never from a file."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise click.ClickException(f"需要{label}：请在终端输入，或设置环境变量 {names or env}。")
+    return click.prompt(label, hide_input=True, confirmation_prompt=confirm)
 
 
 def _actor() -> str:
@@ -186,6 +189,8 @@ def bank_import(
     from item_bank.qti import QtiDefaults, read_qti
     from server.bank.service import import_checked
 
+    if file.suffix.lower() == ".jkp":
+        return _receive_package(file, dry_run, activate, data)
     if file.is_dir() or file.suffix.lower() in (".xml", ".zip"):
         if not (occupation and occupation_name and level and knowledge_point):
             raise click.ClickException(
@@ -216,6 +221,105 @@ def bank_import(
         _record(session, now, "bank.import", file=file.name, items=len(rows), activated=activate)
     state = "已入库，可用于组卷" if activate else "待审，审定并入库后才能用于组卷"
     click.echo(f"已导入 {len(rows)} 道试题（{result.occupation_name} {result.level}级），{state}。")
+
+
+def _receive_package(file: Path, dry_run: bool, activate: bool, data: str) -> None:
+    """A package from the bank centre: signature, signer and passphrase checked, then imported like a file."""
+    from server.bank import transfer
+    from server.bank.service import import_checked
+
+    passphrase = _secret("JIKAO_TRANSFER_PASSPHRASE", "传输口令")
+    with _bank_work(data) as (session, _, now):
+        opened, result = transfer.receive(session, file.read_bytes(), passphrase, file.name)
+        rows = import_checked(session, result, status="active" if activate else "draft")
+        if result.problems:
+            for problem in result.problems:
+                click.echo(str(problem), err=True)
+            session.rollback()
+            raise click.ClickException(f"发现 {len(result.problems)} 个问题，未导入任何试题。")
+        if dry_run:
+            session.rollback()
+            click.echo(f"数据包校验通过（签名者 {opened.header['signer']}）：{len(result.items)} 道试题可以导入。")
+            return
+        transfer.record_received(session, opened, file.name, _actor(), now)
+    click.echo(
+        f"已接收 {opened.header['signer']} 的数据包并导入 {len(rows)} 道试题；交接记录摘要 {opened.digest[:16]}…"
+    )
+
+
+@bank.command("identity")
+@click.option("--name", help="This installation's name, e.g. 省职业技能鉴定题库中心 (the first time only).")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_identity(name: str | None, data: str) -> None:
+    """Show (or create, with --name) this site's signing key for transfer packages."""
+    import base64
+
+    from item_bank.package import fingerprint
+    from server.bank import transfer
+
+    with _bank_work(data, open_with=("custodian_a", "custodian_b") if name else None) as (session, _, now):
+        row = transfer.site_key(session)
+        if row is None:
+            if not name:
+                raise click.ClickException("本机还没有签名密钥：用 --name 指定本机名称以建立。")
+            row = transfer.create_site_key(session, name, _actor(), now)
+        shown = row.name, fingerprint(row.public_key), base64.b64encode(row.public_key).decode()
+    click.echo(f"名称：{shown[0]}\n指纹：{shown[1]}\n公钥：{shown[2]}")
+    click.echo("请通过电话或书面方式向接收方核对指纹；接收方用 jikao bank trust 加入信任。")
+
+
+@bank.command("trust")
+@click.argument("name")
+@click.argument("public_key")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_trust(name: str, public_key: str, data: str) -> None:
+    """Accept packages signed by NAME's key (check its fingerprint with the sender out of band)."""
+    from server.bank import transfer
+
+    with _bank_work(data, open_with=None) as (session, _, now):
+        found = transfer.trust(session, name, public_key, _actor(), now)
+    click.echo(f"已信任 {name}，指纹 {found}。")
+
+
+@bank.command("export")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--occupation", required=True, help="Occupation code of the bank to send.")
+@click.option("--level", required=True, type=click.IntRange(1, 5))
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_export(out: Path, occupation: str, level: int, data: str) -> None:
+    """Write a signed, encrypted package (.jkp) of a bank's active items for an exam site."""
+    from server.bank import transfer
+
+    if out.suffix.lower() != ".jkp":
+        raise click.ClickException("数据包文件名应以 .jkp 结尾。")
+    if out.exists():
+        raise click.ClickException(f"{out} 已存在，未覆盖。")
+    with _bank_work(data) as (session, _, now):
+        passphrase = _secret("JIKAO_TRANSFER_PASSPHRASE", "传输口令（交给接收方，另行传递）", confirm=True)
+        from flask import current_app
+
+        package = transfer.export_bank(
+            session, occupation, level, passphrase, out.name, _actor(), now, current_app.config["BANK_SCRYPT_N"]
+        )
+        out.write_bytes(package)
+        count = json.loads(package)["header"]["summary"]["items"]
+    click.echo(f"已写出数据包 {out}（{count} 道试题），交接记录已保存。传输口令请另行交给接收方。")
+
+
+@bank.command("handovers")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def bank_handovers(data: str) -> None:
+    """List every package sent and received (交接记录)."""
+    from server.bank import transfer
+    from server.timeutil import local
+
+    with _bank_work(data, open_with=None) as (session, _, now):
+        lines = [
+            f"{local(h.at):%Y-%m-%d %H:%M}  {'发出' if h.direction == 'sent' else '接收'}  {h.file_name}  "
+            f"{h.summary.get('items', '?')} 道  {h.counterpart}  经办 {h.actor}  SHA-256 {h.digest}"
+            for h in transfer.handovers(session)
+        ]
+    click.echo("\n".join(lines) if lines else "没有交接记录。")
 
 
 @bank.command("item")

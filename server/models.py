@@ -2,7 +2,7 @@
 
 from server.audit import AuditEntry
 from server.auth.models import Account
-from server.bank.models import BankKeyring, Item, ItemVersion
+from server.bank.models import BankKeyring, Handover, Item, ItemVersion, SiteKey, TrustedSigner
 from server.exam.models import (
     Answer,
     AnswerLog,
@@ -24,8 +24,11 @@ __all__ = [
     "Candidate",
     "ClockEvent",
     "ExamSession",
+    "Handover",
     "Item",
     "ItemVersion",
     "Room",
     "RoomProctor",
+    "SiteKey",
+    "TrustedSigner",
 ]

@@ -48,6 +48,46 @@ class ItemVersion(Base):
     reason: Mapped[str] = mapped_column(String(256), default="")
 
 
+class SiteKey(Base):
+    """This installation's Ed25519 signing key for transfer packages; the private half sealed with the bank key."""
+
+    __tablename__ = "site_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_private: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TrustedSigner(Base):
+    """A sender whose packages this installation accepts, added by fingerprint checked out of band."""
+
+    __tablename__ = "trusted_signer"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    added_by: Mapped[str] = mapped_column(String(64))
+
+
+class Handover(Base):
+    """交接记录: every package sent or received, with who, when, what and the package's digest."""
+
+    __tablename__ = "handover"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))  # sent | received
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    counterpart: Mapped[str] = mapped_column(String(64))  # the signer (received) or this site (sent)
+    signer_fingerprint: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(256))
+    summary: Mapped[dict] = mapped_column(JSON)
+
+
 class BankKeyring(Base):
     """The bank's custody record: salts and wrapped key pieces of its three holders (never the key)."""
 
