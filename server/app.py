@@ -59,12 +59,14 @@ def create_app(config: dict | None = None) -> Flask:
     _register_errors(app)
 
     from server.auth.views import bp as auth_bp
+    from server.bank.views import bp as bank_bp
     from server.exam.views import bp as candidate_bp
     from server.web import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(candidate_bp)
+    app.register_blueprint(bank_bp)
 
     if app.config["AUTO_UPGRADE"]:
         from server.db import upgrade

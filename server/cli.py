@@ -86,6 +86,7 @@ def demo(host, port, data, mode, duration, submit_after, show_score) -> None:
     click.echo("Jikao 演示考点已就绪 (demo site ready)")
     click.echo(f"  考生端 candidate:  {base}/")
     click.echo(f"  监考端 proctor:    {base}/proctor/")
+    click.echo(f"  题库管理 bank:     {base}/bank/   (用户名 tiku)")
     for login in site.logins:
         click.echo(f"    {login['role']}: 用户名 {login['username']}  密码 {login['password']}")
     click.echo("  题库已由两位保密员口令打开 (bank opened); demo passphrases, kept in demo-logins.json:")

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, send_from_directory
 from sqlalchemy import text
 
+import bank_console
 import exam_client
 import proctor_console
 from server.extensions import db
@@ -16,6 +17,7 @@ bp = Blueprint("web", __name__)
 
 EXAM_DIR = Path(exam_client.__file__).parent
 PROCTOR_DIR = Path(proctor_console.__file__).parent
+BANK_DIR = Path(bank_console.__file__).parent
 
 
 def _page(directory: Path, name: str):
@@ -47,6 +49,18 @@ def proctor_page():
 def proctor_asset(name: str):
     """The proctor console's modules and styles."""
     return _page(PROCTOR_DIR, name)
+
+
+@bp.get("/bank/")
+def bank_page():
+    """The bank admin's screens."""
+    return _page(BANK_DIR, "index.html")
+
+
+@bp.get("/bank/<path:name>")
+def bank_asset(name: str):
+    """The bank admin screens' modules and styles."""
+    return _page(BANK_DIR, name)
 
 
 @bp.get("/healthz")

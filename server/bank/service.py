@@ -66,10 +66,21 @@ def import_checked(session, result: ImportResult, progress=None, status: str = "
             chunk = wanted[start : start + IN_CHUNK]
             for digest, code in session.execute(select(Item.stem_digest, Item.code).where(Item.stem_digest.in_(chunk))):
                 result.problems.append(Problem(result.file, digests[digest], "题干", f"与题库中已有试题 {code} 重复"))
+        codes = {item.code: n for n, item in enumerate(result.items, start=1) if item.code}
+        wanted_codes = list(codes)
+        for start in range(0, len(wanted_codes), IN_CHUNK):
+            chunk = wanted_codes[start : start + IN_CHUNK]
+            for (code,) in session.execute(select(Item.code).where(Item.code.in_(chunk))):
+                result.problems.append(Problem(result.file, codes[code], "编号", f"编号 {code} 在题库中已存在"))
         result.problems.sort(key=lambda p: p.row or 0)
     if not result.ok:
         return []
-    return add_items(session, result.occupation_code, result.level, result.items, progress, status)
+    rows = add_items(session, result.occupation_code, result.level, result.items, progress, status)
+    session.flush()
+    for row in rows:
+        if not row.code:  # items without the bank's own code get one, to name them in lists and commands
+            row.code = f"J{row.id:06d}"
+    return rows
 
 
 def open_item(row: Item) -> DomainItem:

@@ -102,6 +102,7 @@ def ensure_demo(
             ("proctor1", "王建国", "proctor", "主监考"),
             ("proctor2", "李秀兰", "proctor", "副监考"),
             ("chief", "陈志明", "chief", "主考"),
+            ("tiku", "周海涛", "bank_admin", "题库管理员"),
         ]:
             password = secrets.token_urlsafe(9)
             rooms = [room.id] if role == "proctor" else []

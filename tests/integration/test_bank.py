@@ -1,6 +1,7 @@
 """The encrypted bank: custody by two people, sealed items, refusals that say what is wrong."""
 
 import json
+import re
 import sqlite3
 import uuid
 from pathlib import Path
@@ -403,3 +404,16 @@ def test_an_edit_that_breaks_the_item_is_refused(app):
     result = jikao(app, "bank", "edit", "WS4-001", "--answer", "Z", "--reason", "试试")
     assert result.exit_code == 1
     assert "WS4-001 答案 Z 不在选项中" in result.output
+
+
+def test_codes_are_given_where_missing_and_a_code_already_in_the_bank_is_refused(app, tmp_path):
+    items = marker_items([f"c{n}" for n in range(30)])
+    items[0]["code"] = "WS4-001"
+    items[1]["code"] = ""
+    refused = jikao(app, "bank", "import", str(bank_file(tmp_path, items)))
+    assert refused.exit_code == 1 and "bank.json 第1题 编号：编号 WS4-001 在题库中已存在" in refused.output
+    items[0]["code"] = "MK-1"
+    assert jikao(app, "bank", "import", str(bank_file(tmp_path, items))).exit_code == 0
+    with app.app_context():
+        codes = set(db.session.scalars(select(Item.code)))
+    assert "" not in codes and any(re.fullmatch(r"J\d{6}", code) for code in codes)

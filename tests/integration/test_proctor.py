@@ -96,11 +96,11 @@ def test_staff_of_other_roles_cannot_open_the_console(app):
     from server.extensions import socketio
     from tests.helpers import csrf_token
 
-    make_account(app, "tiku", "bank_admin", "bank-admin-password")
+    make_account(app, "tiku-b", "bank_admin", "bank-admin-password")
     http = app.test_client()
     http.post(
         "/api/auth/login",
-        json={"username": "tiku", "password": "bank-admin-password"},
+        json={"username": "tiku-b", "password": "bank-admin-password"},
         headers={"X-CSRFToken": csrf_token(http)},
     )
     console = socketio.test_client(app, namespace="/proctor", flask_test_client=http)

@@ -9,7 +9,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (value === true) el.setAttribute(key, "");
     else el.setAttribute(key, value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -17,5 +17,5 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export function mount(container, ...children) {
-  container.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  container.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }
