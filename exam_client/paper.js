@@ -5,7 +5,9 @@ import { zh } from "./i18n.js";
 const LETTERS = "ABCDEFGH";
 
 export class PaperView {
-  constructor(root, paper, { answers, flags, onAnswer, onFlag }) {
+  constructor(root, paper, { answers, flags, onAnswer, onFlag, imageUrl }) {
+    // Pictures are fetched one by one from an authenticated route; the paper payload holds only their places.
+    this.imageUrl = imageUrl || ((itemId, index) => `/api/candidate/items/${itemId}/images/${index}`);
     this.root = root;
     this.sections = paper.sections;
     this.questions = [];
@@ -120,6 +122,8 @@ export class PaperView {
       ),
       h("p", { class: "type-hint" }, zh.typeHint[q.type]),
       h("p", { class: "stem", id: "stem" }, `${q.number}. ${q.stem}`),
+      q.images ? h("figure", { class: "stem-images" }, q.images.map((image) =>
+        h("img", { src: this.imageUrl(q.id, image.index), alt: image.alt || "试题图片" }))) : null,
       this.renderChoices(q),
       h("div", { class: "question-actions" },
         h("button", { type: "button", class: "secondary", id: "prev", disabled: this.current === 0,

@@ -11,5 +11,8 @@ if (!body.ok) {
 } else {
   const item = body.candidate_view;
   const paper = { sections: [{ type: item.type, label: body.item.type_label, points: 1, items: [item] }] };
-  new PaperView(app, paper, { answers: {}, flags: [], onAnswer: () => {}, onFlag: () => {} });
+  new PaperView(app, paper, {
+    answers: {}, flags: [], onAnswer: () => {}, onFlag: () => {},
+    imageUrl: (itemId, index) => `/api/bank/items/${itemId}/images/${index}`,
+  });
 }

@@ -13,7 +13,7 @@ import json
 import unicodedata
 from dataclasses import dataclass, field
 
-from item_bank.types import ITEM_TYPES, Item, ItemError, parse_item
+from item_bank.types import ITEM_TYPES, Item, ItemError, item_to_data, parse_item
 
 JSON_FORMAT = "jikao-items/1"
 COLUMNS = {
@@ -399,6 +399,72 @@ def read_file(name: str, data: bytes, progress=None) -> ImportResult:
     if suffix == "json":
         return read_json(name, data)
     return readers[suffix](name, data, progress)
+
+
+# ---- writing: the inverse of each reader, for plain exports of test banks and for round trips ----
+
+EXPORT_HEADERS = ["编号", "职业代码", "职业", "等级", "题型", "题干", *OPTION_COLUMNS, "答案", "难度", "鉴定点", "解析"]
+TYPE_WORDS = {"single": "单选", "multiple": "多选", "true_false": "判断"}
+
+
+def item_rows(items: list[Item], occupation_code: str, occupation_name: str, level: int) -> list[list]:
+    """One row per item in the bank admins' columns; refuses items with pictures (a sheet cannot hold them)."""
+    pictured = [item.code for item in items if item.images]
+    if pictured:
+        raise ItemError(f"含图片的试题不能导出为表格（请用 JSON）：{'、'.join(pictured)}", "images")
+    rows = [EXPORT_HEADERS]
+    for item in items:
+        texts = [o.text for o in item.options] + [""] * (len(OPTION_COLUMNS) - len(item.options))
+        answer = ("对" if item.key else "错") if item.type == "true_false" else "".join(item.key)
+        rows.append(
+            [
+                item.code,
+                occupation_code,
+                occupation_name,
+                level,
+                TYPE_WORDS[item.type],
+                item.stem,
+                *texts,
+                answer,
+                item.difficulty,
+                item.knowledge_point,
+                item.explanation,
+            ]
+        )
+    return rows
+
+
+def write_xlsx(rows: list[list]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("试题")
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def write_csv(rows: list[list], encoding: str = "utf-8-sig") -> bytes:
+    import csv
+    import io
+
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return text.getvalue().encode(encoding)
+
+
+def write_json(items: list[Item], occupation_code: str, occupation_name: str, level: int) -> bytes:
+    document = {
+        "format": JSON_FORMAT,
+        "occupation": {"code": occupation_code, "name": occupation_name},
+        "level": level,
+        "items": [item_to_data(item) for item in items],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def write_template() -> bytes:

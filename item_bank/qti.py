@@ -3,8 +3,10 @@
 ``choiceInteraction`` with ``maxChoices`` 1 is single choice, 0 or more than 1 multiple choice. The key
 comes from ``correctResponse``; QTI ``mapping`` scores are not used (objective items are marked all or
 nothing). Choice identifiers become A, B, C … in document order; ``fixed="true"`` choices stay in place.
-Anything this cannot import faithfully (another interaction, an image, no single correct response, more
-than eight choices) is reported by file, and nothing of that file is imported. XML is parsed with
+Pictures in the item body (``<img>``) are taken from the files beside the item (in the folder or the
+zip), kept inside the import, checked by content, and sealed with the item. Anything this cannot import
+faithfully (another interaction, a picture in a choice or one that is missing, no single correct
+response, more than eight choices) is reported by file, and nothing is imported. XML is parsed with
 defusedxml: an item file cannot expand entities or reach external resources.
 
 QTI carries no occupation, level, knowledge point or difficulty: the caller supplies them.
@@ -13,16 +15,17 @@ QTI carries no occupation, level, knowledge point or difficulty: the caller supp
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from item_bank.imports import ImportResult, Problem, normal_stem
-from item_bank.types import MAX_OPTIONS, ItemError, parse_item
+from item_bank.types import MAX_OPTIONS, ItemError, make_image, parse_item
 
 NAMESPACES = ("http://www.imsglobal.org/xsd/imsqti_v2p1", "http://www.imsglobal.org/xsd/imsqti_v2p2")
 LETTERS = "ABCDEFGH"
@@ -37,8 +40,12 @@ class QtiDefaults:
     difficulty: int = 3
 
 
-def read_qti(files: dict[str, bytes], defaults: QtiDefaults) -> ImportResult:
-    """Items from QTI files (name -> bytes); a .zip is opened as a content package."""
+def read_qti(files: dict[str, bytes], defaults: QtiDefaults, resource=None) -> ImportResult:
+    """Items from QTI files (name -> bytes); a .zip is opened as a content package.
+
+    ``resource(path)`` returns the bytes of a file an item refers to (an ``<img>``), relative to the
+    import's base, or None; inside a zip, the package's own members are used.
+    """
     label = next(iter(files)) if len(files) == 1 else f"{len(files)} 个 QTI 文件"
     result = ImportResult(
         file=label,
@@ -47,8 +54,8 @@ def read_qti(files: dict[str, bytes], defaults: QtiDefaults) -> ImportResult:
         level=defaults.level,
     )
     seen: dict[str, str] = {}
-    for name, data in _expand(files, result):
-        _read_item(name, data, defaults, result, seen)
+    for name, data, lookup in _expand(files, result, resource or (lambda path: None)):
+        _read_item(name, data, defaults, result, seen, lookup)
     if not result.problems and not result.items:
         result.problems.append(Problem(label, None, "", "没有找到 QTI 试题文件"))
     if result.problems:
@@ -56,24 +63,36 @@ def read_qti(files: dict[str, bytes], defaults: QtiDefaults) -> ImportResult:
     return result
 
 
-def _expand(files: dict[str, bytes], result: ImportResult):
+def _expand(files: dict[str, bytes], result: ImportResult, resource):
     for name, data in sorted(files.items()):
         if name.lower().endswith(".zip"):
             try:
                 with zipfile.ZipFile(io.BytesIO(data)) as package:
-                    members = [m for m in package.namelist() if m.lower().endswith(".xml")]
-                    contents = [(m, package.read(m)) for m in members]
+                    members = {m: package.read(m) for m in package.namelist() if not m.endswith("/")}
             except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError):
                 result.problems.append(Problem(name, None, "", "不是有效的 zip 文件，可能已损坏或不完整"))
                 continue
-            for member, content in contents:
-                if member.rsplit("/", 1)[-1].lower() != "imsmanifest.xml":
-                    yield f"{name}/{member}", content
-        elif name.rsplit("/", 1)[-1].lower() != "imsmanifest.xml":
-            yield name, data
+            for member, content in members.items():
+                if member.lower().endswith(".xml") and posixpath.basename(member).lower() != "imsmanifest.xml":
+                    base = posixpath.dirname(member)
+                    yield f"{name}/{member}", content, _resolver(base, members.get)
+        elif name.lower().endswith(".xml") and posixpath.basename(name).lower() != "imsmanifest.xml":
+            yield name, data, _resolver(posixpath.dirname(name), resource)
 
 
-def _read_item(name: str, data: bytes, defaults: QtiDefaults, result: ImportResult, seen: dict[str, str]) -> None:
+def _resolver(base: str, get):
+    """Paths relative to the item file, kept inside the import (no ``../`` out of it, no absolute paths)."""
+
+    def lookup(src: str) -> bytes | None:
+        path = posixpath.normpath(posixpath.join(base, src))
+        if src.startswith("/") or path.startswith("..") or "://" in src:
+            return None
+        return get(path)
+
+    return lookup
+
+
+def _read_item(name, data, defaults: QtiDefaults, result: ImportResult, seen: dict[str, str], lookup) -> None:
     def refuse(message: str) -> None:
         result.problems.append(Problem(name, None, "", message))
 
@@ -95,8 +114,18 @@ def _read_item(name: str, data: bytes, defaults: QtiDefaults, result: ImportResu
     if len(interactions) != 1:
         return refuse("每个文件必须恰好有一个 choiceInteraction")
     interaction = interactions[0]
-    if body.find(f".//{q('img')}") is not None:
-        return refuse("试题含有图片，暂不支持导入带图片的试题")
+    if interaction.find(f".//{q('simpleChoice')}//{q('img')}") is not None:
+        return refuse("选项中含有图片，暂只支持题干中的图片")
+    images = []
+    for img in body.iter(q("img")):
+        src = img.get("src", "")
+        content = lookup(src)
+        if content is None:
+            return refuse(f"图片 {src} 不在导入的文件中")
+        try:
+            images.append(make_image(posixpath.basename(src), content, img.get("alt", "")))
+        except ItemError as exc:
+            return refuse(exc.message)
     choices = interaction.findall(q("simpleChoice"))
     if len(choices) > MAX_OPTIONS:
         return refuse(f"选项有 {len(choices)} 个，最多支持 {MAX_OPTIONS} 个")
@@ -142,7 +171,8 @@ def _read_item(name: str, data: bytes, defaults: QtiDefaults, result: ImportResu
         "difficulty": defaults.difficulty,
     }
     try:
-        item = parse_item(data_item)
+        item = replace(parse_item(data_item), images=tuple(images))
+        item.kind.validate(item)
     except ItemError as exc:
         return refuse(exc.message)
     stem = normal_stem(item.stem)
@@ -167,3 +197,45 @@ def _text(element: Element | None) -> str:
         return ""
     # Only ASCII white space: the ideographic space in a blank "（　）" is content.
     return re.sub(r"[ \t\r\n]+", " ", "".join(element.itertext())).strip(" ")
+
+
+def write_qti(item) -> bytes:
+    """One choice item as a QTI 2.2 assessmentItem (the inverse of this module's reader)."""
+    from xml.etree.ElementTree import Element as XmlElement
+    from xml.etree.ElementTree import SubElement, tostring
+
+    if item.type == "true_false" or item.images:
+        raise ItemError("判断题和含图片的试题不导出为 QTI（请用 JSON）", "type")
+    ns = NAMESPACES[1]
+    root = XmlElement(
+        "assessmentItem",
+        {
+            "xmlns": ns,
+            "identifier": item.code or "item",
+            "title": item.code,
+            "adaptive": "false",
+            "timeDependent": "false",
+        },
+    )
+    cardinality = "single" if item.type == "single" else "multiple"
+    declaration = SubElement(
+        root, "responseDeclaration", {"identifier": "RESPONSE", "cardinality": cardinality, "baseType": "identifier"}
+    )
+    correct = SubElement(declaration, "correctResponse")
+    for key in item.key:
+        SubElement(correct, "value").text = key
+    SubElement(root, "outcomeDeclaration", {"identifier": "SCORE", "cardinality": "single", "baseType": "float"})
+    body = SubElement(root, "itemBody")
+    interaction = SubElement(
+        body,
+        "choiceInteraction",
+        {"responseIdentifier": "RESPONSE", "shuffle": "true", "maxChoices": "1" if item.type == "single" else "0"},
+    )
+    SubElement(interaction, "prompt").text = item.stem
+    for option in item.options:
+        attributes = {"identifier": option.id, **({"fixed": "true"} if option.fixed else {})}
+        SubElement(interaction, "simpleChoice", attributes).text = option.text
+    SubElement(
+        root, "responseProcessing", {"template": "http://www.imsglobal.org/question/qti_v2p1/rptemplates/match_correct"}
+    )
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="utf-8")

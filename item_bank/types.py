@@ -7,6 +7,7 @@ never carries the answer key or the explanation.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -30,6 +31,41 @@ class Option:
     fixed: bool = False  # stays in place when options are shuffled ("以上都是")
 
 
+MAX_IMAGES = 4
+MAX_IMAGE_BYTES = 1024 * 1024
+IMAGE_TYPES = {  # magic bytes -> MIME type: what browsers show, checked from the data, never from a name
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+
+
+@dataclass(frozen=True)
+class Image:
+    """A picture shown with the stem ("如图所示"); sealed with the rest of the item's content."""
+
+    name: str
+    mime: str
+    data: bytes = field(repr=False)
+    alt: str = ""
+
+
+def image_type(data: bytes) -> str | None:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((mime for magic, mime in IMAGE_TYPES.items() if data.startswith(magic)), None)
+
+
+def make_image(name: str, data: bytes, alt: str = "") -> Image:
+    mime = image_type(data)
+    if mime is None:
+        raise ItemError(f"图片 {name} 不是 PNG、JPEG、GIF 或 WebP 格式", "images")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ItemError(f"图片 {name} 超过 1 MB", "images")
+    return Image(name=name, mime=mime, data=data, alt=alt)
+
+
 @dataclass(frozen=True)
 class Item:
     """One item of the bank, with its answer key. Never sent to a candidate as it is."""
@@ -42,6 +78,7 @@ class Item:
     knowledge_point: str = ""
     difficulty: int = 3
     explanation: str = ""
+    images: tuple[Image, ...] = ()
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -67,6 +104,8 @@ class ItemType:
             raise ItemError("题干不能为空", "stem")
         if not 1 <= item.difficulty <= 5:
             raise ItemError("难度必须是 1 到 5 的整数", "difficulty")
+        if len(item.images) > MAX_IMAGES:
+            raise ItemError(f"每道试题最多 {MAX_IMAGES} 张图片", "images")
 
     @classmethod
     def normalize_response(cls, item: Item, response: Any) -> Any:
@@ -117,6 +156,7 @@ class _ChoiceType(ItemType):
             knowledge_point=str(data.get("knowledge_point", "")),
             difficulty=_int(data.get("difficulty", 3), "difficulty"),
             explanation=str(data.get("explanation", "")),
+            images=_images(data),
         )
         cls.validate(item)
         return item
@@ -150,6 +190,7 @@ class _ChoiceType(ItemType):
         return {
             "type": cls.name,
             "stem": item.stem,
+            **_candidate_images(item),
             "options": [{"id": oid, "text": by_id[oid].text} for oid in order],
         }
 
@@ -218,6 +259,7 @@ class TrueFalse(ItemType):
             knowledge_point=str(data.get("knowledge_point", "")),
             difficulty=_int(data.get("difficulty", 3), "difficulty"),
             explanation=str(data.get("explanation", "")),
+            images=_images(data),
         )
         cls.validate(item)
         return item
@@ -234,7 +276,7 @@ class TrueFalse(ItemType):
 
     @classmethod
     def to_candidate(cls, item: Item, option_order: list[str] | None = None) -> dict:
-        return {"type": cls.name, "stem": item.stem}
+        return {"type": cls.name, "stem": item.stem, **_candidate_images(item)}
 
 
 def parse_item(data: dict) -> Item:
@@ -260,7 +302,30 @@ def item_to_data(item: Item) -> dict:
         data["options"] = [{"id": o.id, "text": o.text, **({"fixed": True} if o.fixed else {})} for o in item.options]
         data["key"] = list(item.key)
     data["explanation"] = item.explanation
+    if item.images:
+        data["images"] = [
+            {"name": i.name, "mime": i.mime, "alt": i.alt, "data": base64.b64encode(i.data).decode("ascii")}
+            for i in item.images
+        ]
     return data
+
+
+def _images(data: dict) -> tuple[Image, ...]:
+    images = []
+    for raw in data.get("images") or []:
+        if not isinstance(raw, dict) or not isinstance(raw.get("data"), str):
+            raise ItemError("图片格式错误", "images")
+        try:
+            content = base64.b64decode(raw["data"], validate=True)
+        except ValueError:
+            raise ItemError("图片数据不是有效的 base64", "images") from None
+        images.append(make_image(str(raw.get("name", "")), content, str(raw.get("alt", ""))))
+    return tuple(images)
+
+
+def _candidate_images(item: Item) -> dict:
+    """Only the pictures' places and alternative texts; the bytes come from an authenticated route."""
+    return {"images": [{"index": n, "alt": image.alt} for n, image in enumerate(item.images)]} if item.images else {}
 
 
 def _int(value: Any, field_name: str) -> int:

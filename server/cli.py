@@ -198,9 +198,17 @@ def bank_import(
                 "QTI 文件不含职业、等级和鉴定点："
                 "请用 --occupation、--occupation-name、--level、--knowledge-point 指定。"
             )
+        base = file if file.is_dir() else file.parent
         paths = sorted(p for p in file.rglob("*") if p.suffix.lower() == ".xml") if file.is_dir() else [file]
-        files = {str(p.relative_to(file)) if file.is_dir() else p.name: p.read_bytes() for p in paths}
-        result = read_qti(files, QtiDefaults(occupation, occupation_name, level, knowledge_point, difficulty))
+        files = {p.relative_to(base).as_posix(): p.read_bytes() for p in paths}
+
+        def resource(path: str) -> bytes | None:
+            target = (base / path).resolve()
+            inside = target.is_relative_to(base.resolve())
+            return target.read_bytes() if inside and target.is_file() else None
+
+        defaults = QtiDefaults(occupation, occupation_name, level, knowledge_point, difficulty)
+        result = read_qti(files, defaults, resource)
     else:
         with _progress(file.name) as progress:
             result = read_file(file.name, file.read_bytes(), progress)
@@ -286,15 +294,20 @@ def bank_trust(name: str, public_key: str, data: str) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--occupation", required=True, help="Occupation code of the bank to send.")
 @click.option("--level", required=True, type=click.IntRange(1, 5))
+@click.option(
+    "--plain", is_flag=True, help="Write the items in clear (.json, .xlsx, .csv, or .zip of QTI): test banks only."
+)
 @click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
-def bank_export(out: Path, occupation: str, level: int, data: str) -> None:
+def bank_export(out: Path, occupation: str, level: int, plain: bool, data: str) -> None:
     """Write a signed, encrypted package (.jkp) of a bank's active items for an exam site."""
     from server.bank import transfer
 
-    if out.suffix.lower() != ".jkp":
-        raise click.ClickException("数据包文件名应以 .jkp 结尾。")
     if out.exists():
         raise click.ClickException(f"{out} 已存在，未覆盖。")
+    if plain:
+        return _export_plain(out, occupation, level, data)
+    if out.suffix.lower() != ".jkp":
+        raise click.ClickException("数据包文件名应以 .jkp 结尾（明文导出请加 --plain）。")
     with _bank_work(data) as (session, _, now):
         passphrase = _secret("JIKAO_TRANSFER_PASSPHRASE", "传输口令（交给接收方，另行传递）", confirm=True)
         from flask import current_app
@@ -305,6 +318,58 @@ def bank_export(out: Path, occupation: str, level: int, data: str) -> None:
         out.write_bytes(package)
         count = json.loads(package)["header"]["summary"]["items"]
     click.echo(f"已写出数据包 {out}（{count} 道试题），交接记录已保存。传输口令请另行交给接收方。")
+
+
+def _export_plain(out: Path, occupation: str, level: int, data: str) -> None:
+    """A test bank in clear: opened by both custodians, recorded, and said to be in clear."""
+    import io
+    import zipfile
+
+    from sqlalchemy import select
+
+    from item_bank import ItemError
+    from item_bank.imports import item_rows, write_csv, write_json, write_xlsx
+    from item_bank.qti import write_qti
+    from server.bank.models import Item
+    from server.bank.service import open_item
+
+    suffix = out.suffix.lower()
+    if suffix not in (".json", ".xlsx", ".csv", ".zip"):
+        raise click.ClickException("明文导出的文件名应以 .json、.xlsx、.csv 或 .zip（QTI）结尾。")
+    with _bank_work(data) as (session, _, now):
+        rows = session.scalars(
+            select(Item)
+            .where(
+                Item.occupation_code == occupation, Item.level == level, Item.status == "active", Item.leaked.is_(False)
+            )
+            .order_by(Item.id)
+        )
+        items = [open_item(row) for row in rows]
+        if not items:
+            raise click.ClickException(f"没有可导出的试题（职业 {occupation}，{level}级）。")
+        skipped = []
+        try:
+            if suffix == ".json":
+                content = write_json(items, occupation, occupation, level)
+            elif suffix == ".zip":
+                buffer = io.BytesIO()
+                with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+                    for item in items:
+                        if item.type == "true_false" or item.images:
+                            skipped.append(item.code)
+                            continue
+                        package.writestr(f"items/{item.code}.xml", write_qti(item))
+                content = buffer.getvalue()
+            else:
+                table = item_rows(items, occupation, occupation, level)
+                content = write_xlsx(table) if suffix == ".xlsx" else write_csv(table)
+        except ItemError as exc:
+            raise click.ClickException(exc.message) from exc
+        _record(session, now, "bank.export_plain", file=out.name, items=len(items) - len(skipped))
+        out.write_bytes(content)
+    click.echo(f"已以明文写出 {len(items) - len(skipped)} 道试题到 {out}。明文文件只用于测试题库，不得用于正式题库。")
+    if skipped:
+        click.echo(f"QTI 不导出判断题和含图片的试题，未导出：{'、'.join(skipped)}")
 
 
 @bank.command("handovers")

@@ -209,3 +209,19 @@ def make_sitting(app, occupation_code: str, level: int, spec: list[dict], ticket
         )
         db.session.flush()
         create_account(db.session, proctor, "标记监考", "proctor", password, [room.id])
+
+
+def tiny_png(width: int = 2, height: int = 2, comment: str = "") -> bytes:
+    """A valid PNG made here (black pixels, an optional text comment), for tests of pictures in items."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x00\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    text = chunk(b"tEXt", b"Comment\x00" + comment.encode()) if comment else b""
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + text + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    )

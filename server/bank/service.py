@@ -17,7 +17,7 @@ from server.bank.models import Item
 from server.errors import ExamError
 
 log = logging.getLogger(__name__)
-CONTENT_FIELDS = ("stem", "options", "key", "explanation")
+CONTENT_FIELDS = ("stem", "options", "key", "explanation", "images")
 
 
 IN_CHUNK = 500  # bound parameters per query, well under every SQLite build's limit

@@ -25,7 +25,7 @@ from server.timeutil import iso, now
 bp = Blueprint("bank_api", __name__, url_prefix="/api/bank")
 MIN_ITEMS_PER_BANK = 600  # 001 第十条: at least 600 theory items per occupation and level
 MAX_UPLOAD = 20 * 1024 * 1024
-STATUS = {"forbidden": 403, "unknown_item": 404, "bank_locked": 409}
+STATUS = {"forbidden": 403, "unknown_item": 404, "bank_locked": 409, "unknown_image": 404}
 
 
 @bp.errorhandler(ExamError)
@@ -121,11 +121,30 @@ def item(account, item_id: int):
     """One item with its key and explanation, and exactly what a candidate would receive."""
     row = _row(item_id)
     opened = open_item(row)
+    data = item_to_data(opened)
+    data["images"] = [{"index": n, "name": i.name, "alt": i.alt} for n, i in enumerate(opened.images)]
     return jsonify(
         ok=True,
-        item={**summary(row, opened), **item_to_data(opened)},
+        item={**summary(row, opened), **data},
         candidate_view={"id": row.id, **opened.kind.to_candidate(opened)},
     )
+
+
+@bp.get("/items/<int:item_id>/images/<int:index>")
+@bank_admin
+def item_image(account, item_id: int, index: int):
+    """A picture of an item, for the bank admin's preview."""
+    return image_response(open_item(_row(item_id)), index)
+
+
+def image_response(item, index: int):
+    from flask import Response
+
+    if not 0 <= index < len(item.images):
+        raise ExamError("unknown_image", "没有这张图片。")
+    image = item.images[index]
+    # Opened from the sealed item for this request only: never cached by the browser or on disk.
+    return Response(image.data, mimetype=image.mime, headers={"Cache-Control": "no-store"})
 
 
 @bp.get("/items/<int:item_id>/history")

@@ -262,6 +262,10 @@ def due_warnings(session, now: datetime) -> list[tuple[Attempt, ClockState]]:
     return due
 
 
+def paper_item_ids_of(attempt: Attempt) -> list[int]:
+    return paper_item_ids(attempt.paper) if attempt.paper else []
+
+
 def answered_count(attempt: Attempt) -> int:
     return sum(1 for a in attempt.answers if a.response is not None)
 

@@ -17,7 +17,18 @@ from server.timeutil import now
 
 bp = Blueprint("candidate_api", __name__, url_prefix="/api/candidate")
 
-STATUS = {"unknown_ticket": 404, "already_submitted": 409, "active_elsewhere": 409}
+STATUS = {
+    "unknown_ticket": 404,
+    "already_submitted": 409,
+    "active_elsewhere": 409,
+    "session_ended": 403,
+    "not_in_paper": 404,
+    "unknown_image": 404,
+    "not_started": 403,
+    "time_up": 403,
+    "submitted": 403,
+    "paused": 403,
+}
 
 
 def _ticket() -> str:
@@ -31,6 +42,22 @@ def _ticket() -> str:
 @bp.errorhandler(ExamError)
 def _refused(exc: ExamError):
     return jsonify(ok=False, error=exc.as_dict()), STATUS.get(exc.code, 400)
+
+
+@bp.get("/items/<int:item_id>/images/<int:index>")
+def item_image(item_id: int, index: int):
+    """A picture of an item in this candidate's paper, only while they may answer."""
+    from server.bank.service import load_items
+    from server.bank.views import image_response
+    from server.exam.models import Attempt
+
+    attempt = db.session.get(Attempt, session.get("attempt_id") or 0)
+    if attempt is None or attempt.device_token != session.get("device"):
+        raise ExamError("session_ended", "本机的考试登录已失效。")
+    service.require_answering(db.session, attempt, now())
+    if item_id not in service.paper_item_ids_of(attempt):
+        raise ExamError("not_in_paper", "该题不在您的试卷中。")
+    return image_response(load_items(db.session, [item_id])[item_id], index)
 
 
 @bp.post("/lookup")

@@ -1,10 +1,14 @@
 """The bank admin's screens in Chromium: import with errors shown, browse, preview as a candidate sees it."""
 
+import base64
+import json
+
 import pytest
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from item_bank.imports import TEMPLATE_HEADERS, TEMPLATE_ROWS
+from tests.helpers import tiny_png
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +63,38 @@ def test_a_bank_admin_imports_browses_and_previews(live_site, browser, artifacts
     expect(page.locator("#detail-status")).to_have_text("已审定")
     expect(page.frame_locator("#preview").locator(".stem")).to_be_visible()
     page.screenshot(path=artifacts / "bank-2-item.png")
+
+    # A picture travels sealed and is drawn in the candidate's view.
+    picture = {
+        "format": "jikao-items/1",
+        "occupation": {"code": "6-28-01-14", "name": "污水处理工"},
+        "level": 4,
+        "items": [
+            {
+                "code": "PIC-1",
+                "type": "true_false",
+                "knowledge_point": "C-01-001",
+                "difficulty": 1,
+                "stem": "如图所示，该阀门处于关闭状态。",
+                "key": True,
+                "images": [
+                    {"name": "阀门.png", "alt": "阀门示意图", "data": base64.b64encode(tiny_png(60, 40)).decode()}
+                ],
+            }
+        ],
+    }
+    (tmp_path / "图片题.json").write_text(json.dumps(picture, ensure_ascii=False), encoding="utf-8")
+    page.click("#tab-import")
+    page.set_input_files("#import-file", str(tmp_path / "图片题.json"))
+    page.click("#import-submit")
+    expect(page.locator("#import-ok")).to_have_text("已导入 1 道试题。")
+    page.click("#tab-items")
+    page.fill("#filter-q", "阀门")
+    page.click("#apply-filters")
+    page.locator("#item-table tbody tr").first.click()
+    drawn = page.frame_locator("#preview").locator(".stem-images img")
+    expect(drawn).to_have_attribute("alt", "阀门示意图")
+    expect(drawn).to_have_js_property("naturalWidth", 60)  # the picture really arrived and decoded
 
     # Coverage against the 600-item rule.
     page.click("#tab-coverage")

@@ -1,5 +1,6 @@
 """The encrypted bank: custody by two people, sealed items, refusals that say what is wrong."""
 
+import base64
 import json
 import re
 import sqlite3
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from server.bank.models import Item
 from server.cli import main
 from server.extensions import db
-from tests.helpers import ProctorActions, make_sitting, stored
+from tests.helpers import ProctorActions, make_sitting, stored, tiny_png
 
 
 def env_for(app, **override) -> dict:
@@ -89,7 +90,12 @@ def marker_items(markers: list[str]) -> list[dict]:
 
 def test_item_content_never_touches_disk_in_clear(app, tmp_path, make_candidate):
     markers = [f"MARK{uuid.uuid4().hex[:12]}" for _ in range(30)]
-    result = jikao(app, "bank", "import", "--activate", str(bank_file(tmp_path, marker_items(markers))))
+    items = marker_items(markers)
+    picture = tiny_png(comment=markers[-1])  # a picture carrying a marker of its own
+    items[0]["images"] = [
+        {"name": "图1.png", "mime": "image/png", "alt": "示意图", "data": base64.b64encode(picture).decode()}
+    ]
+    result = jikao(app, "bank", "import", "--activate", str(bank_file(tmp_path, items)))
     assert result.exit_code == 0, result.output
     spec = [
         {"type": "single", "count": 2, "points": 25},
@@ -104,6 +110,9 @@ def test_item_content_never_touches_disk_in_clear(app, tmp_path, make_candidate)
     assert proctor.confirm("209901010101")["ok"] and proctor.start()["ok"]
     items = candidate.paper_items()
     assert any(markers[0] in item["stem"] for item in items)  # the candidate does see the content
+    pictured = next(item for item in items if item.get("images"))
+    with candidate.http.get(f"/api/candidate/items/{pictured['id']}/images/0") as shown:
+        assert shown.data == picture and shown.mimetype == "image/png"
     for seq, item in enumerate(items, start=1):
         response = True if item["type"] == "true_false" else item["options"][0]["id"]
         assert candidate.answer(item["id"], [response] if item["type"] == "multiple" else response, seq)["ok"]
@@ -417,3 +426,33 @@ def test_codes_are_given_where_missing_and_a_code_already_in_the_bank_is_refused
     with app.app_context():
         codes = set(db.session.scalars(select(Item.code)))
     assert "" not in codes and any(re.fullmatch(r"J\d{6}", code) for code in codes)
+
+
+def test_a_plain_export_needs_both_custodians_and_imports_again_elsewhere(app, tmp_path):
+    out = tmp_path / "测试题库.json"
+    refused = jikao(
+        app,
+        "bank",
+        "export",
+        "--plain",
+        str(out),
+        "--occupation",
+        "6-28-01-14",
+        "--level",
+        "4",
+        env=env_for(app, JIKAO_CUSTODIAN_B="wrong-passphrase"),
+    )
+    assert refused.exit_code == 1 and not out.exists()
+    written = jikao(app, "bank", "export", "--plain", str(out), "--occupation", "6-28-01-14", "--level", "4")
+    assert written.exit_code == 0, written.output
+    assert "明文文件只用于测试题库" in written.output
+    site = tmp_path / "site"
+    env = {
+        "JIKAO_CUSTODIAN_A": "站点保密员甲的口令-01",
+        "JIKAO_CUSTODIAN_B": "站点保密员乙的口令-02",
+        "JIKAO_BANK_ADMIN": "站点题库管理员口令-03",
+        "JIKAO_BANK_SCRYPT_N": "1024",
+    }
+    assert CliRunner().invoke(main, ["bank", "init", "--data", str(site)], env=env).exit_code == 0
+    again = CliRunner().invoke(main, ["bank", "import", str(out), "--data", str(site)], env=env)
+    assert again.exit_code == 0 and "已导入 130 道试题" in again.output

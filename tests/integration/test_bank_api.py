@@ -121,3 +121,57 @@ def test_the_preview_page_is_the_exam_clients_own(admin):
     with admin.get("/exam/preview.js") as script:
         assert 'import { PaperView } from "./paper.js"' in script.get_data(as_text=True)
     assert json.loads(admin.get("/api/bank/status").get_data())["open"] is True
+
+
+def test_a_picture_reaches_only_a_candidate_whose_room_has_started_and_bank_admins(
+    app, admin, tmp_path, make_candidate, proctor
+):
+    import base64
+
+    from item_bank.imports import read_json
+    from server.bank.service import import_checked
+    from server.db import write_transaction
+    from server.extensions import db
+    from tests.helpers import tiny_png
+
+    picture = tiny_png(4, 3)
+    items = [
+        {
+            "code": "PIC-1",
+            "type": "true_false",
+            "knowledge_point": "A-01-001",
+            "difficulty": 1,
+            "stem": "图中的阀门处于关闭状态。",
+            "key": True,
+            "images": [{"name": "valve.png", "alt": "阀门照片", "data": base64.b64encode(picture).decode()}],
+        }
+    ]
+    document = {
+        "format": "jikao-items/1",
+        "occupation": {"code": "6-28-01-14", "name": "污水处理工"},
+        "level": 4,
+        "items": items,
+    }
+    result = read_json("pic.json", json.dumps(document, ensure_ascii=False).encode())
+    with app.app_context(), write_transaction(db.session):  # (a CLI call here would rebind the test sockets)
+        assert import_checked(db.session, result, status="active")
+    picture_id = item_id(admin, "PIC-1")
+    assert logged_in(app, "tiku").get(f"/api/bank/items/{picture_id}/images/0").data == picture
+    assert logged_in(app, "proctor1").get(f"/api/bank/items/{picture_id}/images/0").status_code == 403
+
+    # A candidate gets the picture only for an item of their own paper, and only once the room has started.
+    candidate = make_candidate(app.site.tickets[0]).login()
+    assert candidate.http.get(f"/api/candidate/items/{picture_id}/images/0").status_code == 403  # not started
+    outsider = app.test_client()
+    assert outsider.get(f"/api/candidate/items/{picture_id}/images/0").status_code == 403
+    candidate.connect()
+    proctor.confirm(candidate.ticket)
+    proctor.start()
+    own = {item["id"] for item in candidate.paper_items()}
+    other = next(i for i in own)
+    with candidate.http.get(f"/api/candidate/items/{other}/images/5") as missing:
+        assert missing.status_code == 404
+    if picture_id not in own:
+        with candidate.http.get(f"/api/candidate/items/{picture_id}/images/0") as foreign:
+            assert foreign.status_code == 404
+            assert foreign.get_json()["error"]["message"] == "该题不在您的试卷中。"

@@ -75,14 +75,46 @@ def test_the_public_qti_samples():
         result = read_qti(files(path), DEFAULTS)
         outcome[path.name] = result.items[0].type if result.ok else problems(result)[0]
     assert outcome == {
-        "2_1_choice.xml": "2_1_choice.xml：试题含有图片，暂不支持导入带图片的试题",
-        "2_1_choice_fixed.xml": "2_1_choice_fixed.xml：试题含有图片，暂不支持导入带图片的试题",
+        "2_1_choice.xml": "2_1_choice.xml：图片 images/sign.png 不在导入的文件中",
+        "2_1_choice_fixed.xml": "2_1_choice_fixed.xml：图片 images/sign.png 不在导入的文件中",
         "2_1_choice_multiple.xml": "multiple",
         "2_1_choice_multiple_chocolade.xml": "2_1_choice_multiple_chocolade.xml：选项有 14 个，最多支持 8 个",
-        "2_2_choice.xml": "2_2_choice.xml：试题含有图片，暂不支持导入带图片的试题",
-        "2_2_choice_fixed.xml": "2_2_choice_fixed.xml：试题含有图片，暂不支持导入带图片的试题",
+        "2_2_choice.xml": "2_2_choice.xml：图片 images/sign.png 不在导入的文件中",
+        "2_2_choice_fixed.xml": "2_2_choice_fixed.xml：图片 images/sign.png 不在导入的文件中",
         "2_2_choice_multiple.xml": "multiple",
     }
     water = read_qti(files(SHARED_SAMPLES / "2_2_choice_multiple.xml"), DEFAULTS).items[0]
     assert [o.text for o in water.options] == ["Hydrogen", "Helium", "Carbon", "Oxygen", "Nitrogen", "Chlorine"]
     assert water.key == ("A", "D")  # H and O, whatever QTI's own mapping scores
+
+
+@pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason="../shared/qti-samples is not beside this checkout (CI has it)")
+def test_the_public_samples_with_their_picture_beside_them():
+    from tests.helpers import tiny_png
+
+    picture = tiny_png()
+    pictures = {"images/sign.png": picture}
+    result = read_qti(files(SHARED_SAMPLES / "2_1_choice_fixed.xml"), DEFAULTS, pictures.get)
+    assert result.ok, problems(result)
+    [item] = result.items
+    assert item.type == "single" and item.key == ("A",)
+    assert [(i.name, i.mime, i.alt, i.data) for i in item.images] == [
+        ("sign.png", "image/png", "NEVER LEAVE LUGGAGE UNATTENDED", picture)
+    ]
+    assert item.options[-1].fixed and item.options[-1].text == "None of the above."
+    assert item.stem == "Look at the text in the picture.\nWhat does it say?"
+    view = item.kind.to_candidate(item)
+    assert view["images"] == [{"index": 0, "alt": "NEVER LEAVE LUGGAGE UNATTENDED"}]  # no bytes in the paper
+
+
+def test_pictures_are_checked_by_content_and_kept_inside_the_import():
+    item = (
+        (FIXTURES / "qti" / "single_v2p1.xml")
+        .read_bytes()
+        .replace(b"<p>\xe6\xb4\xbb", b'<p><img src="../../etc/passwd" alt="x"/>\xe6\xb4\xbb')
+    )
+    escaped = read_qti({"a.xml": item}, DEFAULTS, {"../../etc/passwd": b"secret"}.get)
+    assert problems(escaped) == ["a.xml：图片 ../../etc/passwd 不在导入的文件中"]
+    fake = item.replace(b"../../etc/passwd", b"pic.png")
+    not_a_picture = read_qti({"a.xml": fake}, DEFAULTS, {"pic.png": b"<html>not a picture</html>"}.get)
+    assert problems(not_a_picture) == ["a.xml：图片 pic.png 不是 PNG、JPEG、GIF 或 WebP 格式"]
