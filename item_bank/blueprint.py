@@ -309,3 +309,58 @@ def assemble_room(
     size = blueprint.size
     overlap = {(a, b): len(item_ids(papers[a]) & item_ids(papers[b])) / size for a, b in pairs}
     return RoomPapers(papers, overlap)
+
+
+def group_of(knowledge_point: str, depth: int = 2) -> str:
+    """The knowledge-point group a suggested blueprint counts by: "A-03-002" -> "A-03"."""
+    return "-".join(knowledge_point.split("-")[:depth])
+
+
+def suggest(pool: list[PoolItem], sections: list[dict], occupation_code: str = "", level: int = 0) -> dict:
+    """A feasible blueprint that spreads each section over knowledge-point groups and difficulties in
+    proportion to what the bank holds (largest remainders, never more than a cell has). A draft for the
+    exam admin to adjust, not a substitute for the 细目表."""
+    cells = []
+    problems = []
+    for section in sections:
+        available: dict[tuple[str, int], int] = {}
+        for item in pool:
+            if item.type == section["type"]:
+                key = (group_of(item.knowledge_point), item.difficulty)
+                available[key] = available.get(key, 0) + 1
+        total = sum(available.values())
+        count = section["count"]
+        if total < count:
+            label = ITEM_TYPES[section["type"]].label
+            problems.append(f"{label}题：需要 {count} 题，题库可用 {total} 题")
+            continue
+        shares = {key: count * n / total for key, n in available.items()}
+        taken = {key: min(int(share), available[key]) for key, share in shares.items()}
+        for key in sorted(shares, key=lambda k: (shares[k] - int(shares[k]), available[k]), reverse=True):
+            if sum(taken.values()) >= count:
+                break
+            if taken[key] < available[key]:
+                taken[key] += 1
+        while sum(taken.values()) < count:  # caps left a shortfall: fill wherever items remain
+            key = next(k for k in sorted(available) if taken[k] < available[k])
+            taken[key] += 1
+        cells += [
+            {"type": section["type"], "knowledge_point": kp, "difficulty": d, "count": n}
+            for (kp, d), n in sorted(taken.items())
+            if n
+        ]
+    if problems:
+        raise BlueprintError(problems)
+    return {"occupation_code": occupation_code, "level": level, "version": 1, "sections": sections, "cells": cells}
+
+
+def pool_item(item_id: int, item) -> PoolItem:
+    """Assembly's view of an opened item (``item_bank.types.Item``)."""
+    return PoolItem(
+        item_id,
+        item.type,
+        item.knowledge_point,
+        item.difficulty,
+        tuple(o.id for o in item.options),
+        tuple(o.fixed for o in item.options),
+    )

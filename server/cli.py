@@ -636,6 +636,82 @@ def _record(session, now, action: str, **detail) -> None:
 
 
 @main.group()
+def blueprint() -> None:
+    """Blueprints for paper assembly (组卷蓝图, from the 认定要素细目表): versioned, checked against the bank."""
+
+
+@blueprint.command("suggest")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--occupation", required=True)
+@click.option("--level", required=True, type=click.IntRange(1, 5))
+@click.option(
+    "--section",
+    "sections",
+    multiple=True,
+    required=True,
+    metavar="TYPE:COUNT:POINTS",
+    help="e.g. single:60:1 (repeat for multiple, true_false)",
+)
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def blueprint_suggest(out: Path, occupation: str, level: int, sections, data: str) -> None:
+    """Write a draft blueprint spread over the bank's knowledge points and difficulties, to edit and add."""
+    from item_bank.blueprint import BlueprintError, suggest
+    from server.exam import blueprints
+
+    parsed = []
+    for text in sections:
+        try:
+            kind, count, points = text.split(":")
+            parsed.append({"type": kind, "count": int(count), "points": float(points)})
+        except ValueError:
+            raise click.ClickException(f"--section {text}：格式应为 题型:题数:每题分值，如 single:60:1") from None
+    with _bank_work(data, open_with=None) as (session, _, now):
+        try:
+            plan = suggest(blueprints.pool_metadata(session, occupation, level), parsed, occupation, level)
+        except BlueprintError as exc:
+            raise click.ClickException("；".join(exc.problems)) from exc
+    if out.exists():
+        raise click.ClickException(f"{out} 已存在，未覆盖。")
+    out.write_text(json.dumps(plan, ensure_ascii=False, indent=1), encoding="utf-8")
+    click.echo(f"已写出蓝图草稿 {out}（{len(plan['cells'])} 个细目）。请按细目表调整后用 jikao blueprint add 保存。")
+
+
+@blueprint.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def blueprint_add(file: Path, data: str) -> None:
+    """Keep a blueprint as the next version, if it is valid and the bank can fill it now."""
+    from item_bank.blueprint import parse_blueprint
+    from server.exam import blueprints
+
+    try:
+        content = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{file.name}：不是有效的 JSON（{exc}）") from exc
+    with _bank_work(data, open_with=None) as (session, _, now):
+        row = blueprints.add_version(session, content, _actor(), now)
+        lines = blueprints.describe(parse_blueprint(row.data))
+    click.echo("已保存蓝图：\n" + "\n".join(lines))
+
+
+@blueprint.command("show")
+@click.option("--occupation", required=True)
+@click.option("--level", required=True, type=click.IntRange(1, 5))
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def blueprint_show(occupation: str, level: int, data: str) -> None:
+    """Show the newest blueprint of an occupation and level."""
+    from item_bank.blueprint import parse_blueprint
+    from server.exam import blueprints
+
+    with _bank_work(data, open_with=None) as (session, _, now):
+        row = blueprints.latest(session, occupation, level)
+        if row is None:
+            raise click.ClickException(f"职业 {occupation} {level}级 还没有蓝图。")
+        lines = blueprints.describe(parse_blueprint(row.data))
+    click.echo("\n".join(lines))
+
+
+@main.group()
 def account() -> None:
     """Staff accounts (proctors, chief examiner, supervisor)."""
 

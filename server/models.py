@@ -10,6 +10,7 @@ from server.exam.models import (
     Candidate,
     ClockEvent,
     ExamSession,
+    PaperBlueprint,
     Room,
     RoomProctor,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "Candidate",
     "ClockEvent",
     "ExamSession",
+    "PaperBlueprint",
     "Handover",
     "Item",
     "ItemVersion",

@@ -175,26 +175,35 @@ def make_account(app, username: str, role: str, password: str):
         create_account(db.session, username, username, role, password)
 
 
-def make_sitting(app, occupation_code: str, level: int, spec: list[dict], ticket: str, proctor: str, password: str):
-    """A sitting of another bank, one seat, one proctor: its paper is the whole (small) bank."""
+def make_sitting(app, blueprint: dict, ticket: str, proctor: str, password: str):
+    """A sitting of another bank with the given blueprint, one seat, one proctor."""
     from server.auth.service import create_account
     from server.db import write_transaction
-    from server.exam.models import Candidate, ExamSession, Room
+    from server.exam.models import Candidate, ExamSession, PaperBlueprint, Room
     from server.timeutil import now
 
     with app.app_context(), write_transaction(db.session):
+        stored = PaperBlueprint(
+            occupation_code=blueprint["occupation_code"],
+            level=blueprint["level"],
+            version=1,
+            data=blueprint,
+            created_at=now(),
+            created_by="test",
+        )
         exam = ExamSession(
             name="标记试题专场",
-            occupation_code=occupation_code,
+            occupation_code=blueprint["occupation_code"],
             occupation_name="测试工",
-            level=level,
+            level=blueprint["level"],
             scheduled_start=now(),
             duration_s=3600,
             submit_after_s=0,
-            paper_spec=spec,
+            blueprint=stored,
+            seed=12345,
         )
         room = Room(session=exam, name="第09考场", rows=1, cols=1)
-        db.session.add_all([exam, room])
+        db.session.add_all([stored, exam, room])
         db.session.add(
             Candidate(
                 session=exam,

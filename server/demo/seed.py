@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
+from item_bank.blueprint import suggest
 from item_bank.crypto import HOLDERS
 from item_bank.imports import read_json
 from server import audit
@@ -21,12 +22,13 @@ from server.bank import keys
 from server.bank.service import import_checked
 from server.db import write_transaction
 from server.demo.people import candidates
+from server.exam import blueprints
 from server.exam.models import Candidate, ExamSession, Room
 from server.extensions import db
 from server.timeutil import now
 
 ITEMS_FILE = Path(__file__).with_name("data") / "items.json"
-PAPER_SPEC = [
+PAPER_SECTIONS = [
     {"type": "single", "count": 30, "points": 2},
     {"type": "multiple", "count": 10, "points": 2},
     {"type": "true_false", "count": 20, "points": 1},
@@ -69,6 +71,14 @@ def ensure_demo(
         keys.initialise(db.session, custodians, now())
         audit.record(db.session, now(), "demo", "bank.init")
         import_checked(db.session, bank, status="active")  # the demo bank counts as reviewed
+        db.session.flush()
+        plan = suggest(
+            blueprints.pool_metadata(db.session, bank.occupation_code, bank.level),
+            PAPER_SECTIONS,
+            bank.occupation_code,
+            bank.level,
+        )
+        blueprint = blueprints.add_version(db.session, plan, "demo", now())
         audit.record(db.session, now(), "demo", "bank.import", file=ITEMS_FILE.name, items=len(bank.items))
         exam = ExamSession(
             name=f"{start:%Y年%m月} 污水处理工（四级/中级工）理论知识考试 第1场",
@@ -79,7 +89,8 @@ def ensure_demo(
             duration_s=duration_s,
             submit_after_s=submit_after_s,
             show_score=show_score,
-            paper_spec=PAPER_SPEC,
+            blueprint=blueprint,
+            seed=secrets.randbits(62),
         )
         room = Room(session=exam, name="第01考场", rows=ROWS, cols=COLS)
         db.session.add_all([exam, room])

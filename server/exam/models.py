@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime
@@ -28,13 +28,30 @@ class ExamSession(Base):
     submit_after_s: Mapped[int] = mapped_column(default=30 * 60)  # earliest "结束考试"
     warning_s: Mapped[int] = mapped_column(default=15 * 60)  # the end-15-minutes notice
     show_score: Mapped[bool] = mapped_column(default=False)  # scores are normally published later
-    paper_spec: Mapped[list] = mapped_column(JSON)
+    blueprint_id: Mapped[int | None] = mapped_column(ForeignKey("blueprint.id"))
+    seed: Mapped[int] = mapped_column(BigInteger, default=0)  # every paper's seed derives from it and the seat
 
     rooms: Mapped[list[Room]] = relationship(back_populates="session", order_by="Room.id")
+    blueprint: Mapped[PaperBlueprint | None] = relationship()
 
     @property
     def level_name(self) -> str:
         return LEVEL_NAMES.get(self.level, str(self.level))
+
+
+class PaperBlueprint(Base):
+    """One version of a blueprint (认定要素细目表 for 组卷); a change is a new version, old ones stay."""
+
+    __tablename__ = "blueprint"
+    __table_args__ = (UniqueConstraint("occupation_code", "level", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occupation_code: Mapped[str] = mapped_column(String(32))
+    level: Mapped[int]
+    version: Mapped[int]
+    data: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
 
 
 class Room(Base):
