@@ -234,3 +234,11 @@ def tiny_png(width: int = 2, height: int = 2, comment: str = "") -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + text + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
     )
+
+
+def stored_papers(app) -> list[dict]:
+    """Every attempt's paper as the server stores it, opened with the sitting's key (papers are sealed)."""
+    from server.exam.models import Attempt
+
+    with app.app_context():
+        return [attempt.paper for attempt in db.session.scalars(select(Attempt).order_by(Attempt.id))]

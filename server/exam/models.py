@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime
@@ -30,6 +30,7 @@ class ExamSession(Base):
     show_score: Mapped[bool] = mapped_column(default=False)  # scores are normally published later
     blueprint_id: Mapped[int | None] = mapped_column(ForeignKey("blueprint.id"))
     seed: Mapped[int] = mapped_column(BigInteger, default=0)  # every paper's seed derives from it and the seat
+    sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary)  # the sitting's paper key, wrapped by the bank key
 
     rooms: Mapped[list[Room]] = relationship(back_populates="session", order_by="Room.id")
     blueprint: Mapped[PaperBlueprint | None] = relationship()
@@ -108,7 +109,9 @@ class Attempt(Base):
     logged_in_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
-    paper: Mapped[dict | None] = mapped_column(JSON)
+    # The seat's paper, sealed with the sitting's key (see server.exam.sealing); read it as ``paper``.
+    paper_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    legacy_paper: Mapped[dict | None] = mapped_column("paper", JSON)  # papers stored in clear before sealing
     flags: Mapped[list] = mapped_column(JSON, default=list)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -118,6 +121,13 @@ class Attempt(Base):
 
     candidate: Mapped[Candidate] = relationship(back_populates="attempt")
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt", order_by="Answer.item_id")
+
+    @property
+    def paper(self) -> dict | None:
+        """The paper, opened with the sitting's key (needs the bank open in this process)."""
+        from server.exam.sealing import paper_of
+
+        return paper_of(self)
 
 
 class Answer(Base):

@@ -34,6 +34,7 @@ from server.bank.service import active_pool, load_items
 from server.errors import ExamError
 from server.exam.clock import ClockState, Tick, clock_state
 from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, Room
+from server.exam.sealing import seal_paper
 from server.timeutil import iso
 
 
@@ -89,7 +90,7 @@ def confirm_identity(session, attempt: Attempt, proctor_id: int, now: datetime) 
     if room_clock(session, attempt.candidate.room, now).over:
         raise ExamError("room_over", "本考场考试时间已结束，不能再确认考生入场。")
     candidate = attempt.candidate
-    attempt.paper = draw_seat_paper(session, candidate)
+    seal_paper(attempt, draw_seat_paper(session, candidate))
     attempt.status = "confirmed"
     attempt.confirmed_at = now
     attempt.confirmed_by = proctor_id

@@ -8,25 +8,25 @@ from sqlalchemy import select
 from item_bank.blueprint import PoolItem, assemble, check_feasible, parse_blueprint, seat_seed
 from server.bank.models import Item
 from server.cli import main
-from server.exam.models import Attempt, ExamSession
+from server.exam.models import ExamSession
 from server.extensions import db
-from tests.helpers import stored
+from tests.helpers import stored_papers
 
 
 def test_a_confirmed_candidate_gets_a_paper_that_satisfies_the_blueprint_exactly(candidate, proctor, app):
     candidate.login().connect()
     assert proctor.confirm(candidate.ticket)["ok"]
-    [attempt] = stored(app, Attempt)
+    [paper] = stored_papers(app)
     with app.app_context():
         exam = db.session.scalar(select(ExamSession))
         blueprint = parse_blueprint(exam.blueprint.data)
         meta = {row.id: row for row in db.session.scalars(select(Item))}
-    paper_ids = [e["item_id"] for s in attempt.paper["sections"] for e in s["items"]]
+    paper_ids = [e["item_id"] for s in paper["sections"] for e in s["items"]]
     assert len(paper_ids) == len(set(paper_ids)) == 60
     chosen = [PoolItem(i, meta[i].type, meta[i].knowledge_point, meta[i].difficulty) for i in paper_ids]
     for cell in blueprint.cells:
         assert sum(1 for item in chosen if cell.matches(item)) == cell.count
-    assert attempt.paper["blueprint_version"] == 1 and len(attempt.paper["bank_version"]) == 16
+    assert paper["blueprint_version"] == 1 and len(paper["bank_version"]) == 16
 
 
 def test_a_paper_is_drawn_again_bit_for_bit_from_what_it_records(candidate, proctor, app):
@@ -34,7 +34,7 @@ def test_a_paper_is_drawn_again_bit_for_bit_from_what_it_records(candidate, proc
 
     candidate.login().connect()
     proctor.confirm(candidate.ticket)
-    [attempt] = stored(app, Attempt)
+    [paper] = stored_papers(app)
     with app.app_context():
         exam = db.session.scalar(select(ExamSession))
         from item_bank.blueprint import pool_item
@@ -42,14 +42,14 @@ def test_a_paper_is_drawn_again_bit_for_bit_from_what_it_records(candidate, proc
         pool = [pool_item(i, item) for i, item in active_pool(db.session, exam.occupation_code, exam.level).items()]
         blueprint = parse_blueprint(exam.blueprint.data)
         again = assemble(blueprint, check_feasible(blueprint, pool), seat_seed(exam.seed, "1"))
-    again["bank_version"] = attempt.paper["bank_version"]
-    assert again == attempt.paper  # the first seat has no confirmed neighbours, so nothing else shaped it
+    again["bank_version"] = paper["bank_version"]
+    assert again == paper  # the first seat has no confirmed neighbours, so nothing else shaped it
 
 
 def test_neighbours_get_different_papers(make_candidate, proctor, app):
     left, right = make_candidate(app.site.tickets[0]).login(), make_candidate(app.site.tickets[1]).login()
     assert proctor.confirm(left.ticket)["ok"] and proctor.confirm(right.ticket)["ok"]
-    first, second = (a.paper for a in stored(app, Attempt))
+    first, second = stored_papers(app)
     ids = [{e["item_id"] for s in p["sections"] for e in s["items"]} for p in (first, second)]
     assert len(ids[0] & ids[1]) < 60  # as different as the small demo bank allows
 
@@ -66,8 +66,8 @@ def test_retired_and_leaked_items_never_reach_a_paper(make_candidate, proctor, a
     for ticket in app.site.tickets[:8]:
         make_candidate(ticket).login()
         assert proctor.confirm(ticket)["ok"]
-    for attempt in stored(app, Attempt):
-        assert not excluded & {e["item_id"] for s in attempt.paper["sections"] for e in s["items"]}
+    for paper in stored_papers(app):
+        assert not excluded & {e["item_id"] for s in paper["sections"] for e in s["items"]}
 
 
 def test_blueprints_are_suggested_checked_and_versioned_through_the_cli(app, tmp_path):
@@ -125,3 +125,35 @@ def test_blueprints_are_suggested_checked_and_versioned_through_the_cli(app, tmp
         main, ["blueprint", "show", "--occupation", "6-28-01-14", "--level", "4", "--data", data], env=env
     )
     assert "第2版" in shown.output and "难度分布" in shown.output
+
+
+def test_papers_are_stored_sealed_with_the_sittings_key(candidate, proctor, app):
+    import sqlite3
+    from pathlib import Path
+
+    candidate.login().connect()
+    proctor.confirm(candidate.ticket)
+    [paper] = stored_papers(app)
+    with app.app_context():
+        db.engine.dispose()
+    with sqlite3.connect(Path(app.config["DATA_DIR"]) / "jikao.db") as raw:
+        clear, sealed = raw.execute("SELECT paper, paper_sealed FROM attempt").fetchone()
+        wrapped = raw.execute("SELECT sealed_key FROM exam_session").fetchone()[0]
+    assert clear is None and sealed and wrapped  # which items, in which order: not readable at rest
+    assert str(paper["sections"][0]["items"][0]["item_id"]).encode() + b"," not in sealed
+
+
+def test_a_restarted_server_opens_the_papers_it_sealed(candidate, proctor, app):
+    from server.app import create_app
+    from server.bank.keys import unlock
+
+    candidate.login().connect()
+    proctor.confirm(candidate.ticket)
+    [before] = stored_papers(app)
+    restarted = create_app({"DATA_DIR": app.config["DATA_DIR"]})  # a new process: no key in memory
+    with restarted.app_context():
+        custodians = app.site.custodians
+        unlock(db.session, {"custodian_a": custodians["custodian_a"], "custodian_b": custodians["custodian_b"]})
+    assert stored_papers(restarted) == [before]
+    with restarted.app_context():
+        db.engine.dispose()

@@ -1,0 +1,49 @@
+"""Sealed papers (启封 electronically): each sitting has its own key, kept only wrapped by the bank key,
+and every seat's paper (which items, in which order) is stored sealed with it.
+
+Item content reaches a candidate only once their room has started (see ``service.candidate_state``); the
+papers' composition is protected at rest by this key as well. The unwrapped session key lives only in the
+serving process's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from flask import current_app
+
+from item_bank.crypto import seal, unseal
+from server.bank.keys import data_key
+
+CACHE = "jikao.session_keys"
+
+
+def _session_key(exam) -> bytes:
+    if exam.sealed_key is None:
+        exam.sealed_key = seal(data_key(), f"jikao-session-key:{exam.id}", secrets.token_bytes(32))
+    # Cached by the wrapped key itself, not by the sitting: a key whose unit of work rolled back is
+    # never found again, so no paper can be sealed with a key the database does not hold.
+    cache = current_app.extensions.setdefault(CACHE, {})
+    if exam.sealed_key not in cache:
+        cache[exam.sealed_key] = unseal(data_key(), f"jikao-session-key:{exam.id}", exam.sealed_key)
+    return cache[exam.sealed_key]
+
+
+def _associated(attempt) -> str:
+    return f"jikao-paper:{attempt.id}:{attempt.candidate_id}"
+
+
+def seal_paper(attempt, paper: dict) -> None:
+    """Store the seat's paper sealed with its sitting's key (the caller's unit of work commits it)."""
+    key = _session_key(attempt.candidate.session)
+    attempt.paper_sealed = seal(key, _associated(attempt), json.dumps(paper).encode("utf-8"))
+    attempt.legacy_paper = None
+
+
+def paper_of(attempt) -> dict | None:
+    """The seat's paper, opened; papers stored in clear by earlier versions are read as they are."""
+    if attempt.paper_sealed is None:
+        return attempt.legacy_paper
+    key = _session_key(attempt.candidate.session)
+    return json.loads(unseal(key, _associated(attempt), attempt.paper_sealed))
