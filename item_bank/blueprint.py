@@ -364,3 +364,70 @@ def pool_item(item_id: int, item) -> PoolItem:
         tuple(o.id for o in item.options),
         tuple(o.fixed for o in item.options),
     )
+
+
+@dataclass
+class SimulationReport:
+    papers: int
+    pool_size: int
+    coverage: float  # share of the pool drawn at least once
+    exposure_max: float  # the most-drawn item's share of papers
+    exposure_mean: float
+    most_exposed: list[tuple[int, float]]
+    difficulty_mean: float  # mean item difficulty over all papers
+    difficulty_spread: float  # standard deviation of the papers' mean difficulty
+    overlap_mean: float  # neighbouring seats: shared share of items
+    overlap_worst: float
+    tolerance: float
+
+    @property
+    def parallel(self) -> bool:
+        """Papers are parallel when their mean difficulties stay within the tolerance of each other."""
+        return self.difficulty_spread <= self.tolerance
+
+
+def simulate(
+    blueprint: Blueprint,
+    pool: list[PoolItem],
+    papers: int,
+    seed: int,
+    rows: int = 5,
+    cols: int = 6,
+    tolerance: float = 0.1,
+) -> SimulationReport:
+    """Draw ``papers`` papers as whole rooms of rows × cols seats, as on exam day, and measure them
+    (模拟组卷测试结果分析)."""
+    by_id = {item.id: item for item in pool}
+    seats = {f"{r:02d}{c:02d}": (r, c) for r in range(1, rows + 1) for c in range(1, cols + 1)}
+    drawn: list[set[int]] = []
+    overlaps: list[float] = []
+    room = 0
+    while len(drawn) < papers:
+        result = assemble_room(blueprint, pool, seats, seat_seed(seed, f"room-{room}"))
+        room += 1
+        for paper in result.papers.values():
+            if len(drawn) < papers:
+                drawn.append(item_ids(paper))
+        overlaps.extend(result.overlap.values())
+    exposure: dict[int, int] = {}
+    means = []
+    for ids in drawn:
+        for item_id in ids:
+            exposure[item_id] = exposure.get(item_id, 0) + 1
+        means.append(sum(by_id[i].difficulty for i in ids) / len(ids))
+    average = sum(means) / len(means)
+    spread = (sum((m - average) ** 2 for m in means) / len(means)) ** 0.5
+    shares = sorted(((item_id, n / papers) for item_id, n in exposure.items()), key=lambda x: -x[1])
+    return SimulationReport(
+        papers=papers,
+        pool_size=len(pool),
+        coverage=len(exposure) / len(pool) if pool else 0.0,
+        exposure_max=shares[0][1] if shares else 0.0,
+        exposure_mean=sum(s for _, s in shares) / len(shares) if shares else 0.0,
+        most_exposed=shares[:5],
+        difficulty_mean=average,
+        difficulty_spread=spread,
+        overlap_mean=sum(overlaps) / len(overlaps) if overlaps else 0.0,
+        overlap_worst=max(overlaps, default=0.0),
+        tolerance=tolerance,
+    )

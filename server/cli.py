@@ -711,6 +711,49 @@ def blueprint_show(occupation: str, level: int, data: str) -> None:
     click.echo("\n".join(lines))
 
 
+@main.command()
+@click.option("--simulate", "papers", required=True, type=click.IntRange(1, 100_000), help="How many papers to draw.")
+@click.option("--occupation", required=True)
+@click.option("--level", required=True, type=click.IntRange(1, 5))
+@click.option("--rows", default=5, show_default=True, type=click.IntRange(1, 20))
+@click.option("--cols", default=6, show_default=True, type=click.IntRange(1, 20))
+@click.option("--tolerance", default=0.1, show_default=True, type=float, help="Allowed spread of mean difficulty.")
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def assemble(papers, occupation, level, rows, cols, tolerance, seed, data) -> None:
+    """Simulate paper assembly with the newest blueprint (模拟组卷测试结果分析): coverage, exposure,
+    difficulty, neighbour overlap."""
+    from item_bank.blueprint import BlueprintError, parse_blueprint, simulate
+    from server.exam import blueprints
+
+    with _bank_work(data, open_with=None) as (session, _, now):
+        row = blueprints.latest(session, occupation, level)
+        if row is None:
+            raise click.ClickException(f"职业 {occupation} {level}级 还没有蓝图。")
+        blueprint = parse_blueprint(row.data)
+        pool = blueprints.pool_metadata(session, occupation, level)
+        try:
+            report = simulate(blueprint, pool, papers, seed, rows, cols, tolerance)
+        except BlueprintError as exc:
+            raise click.ClickException("；".join(exc.problems)) from exc
+        _record(session, now, "assemble.simulate", occupation=occupation, level=level, papers=papers)
+    exposed = "、".join(f"#{item_id} {share:.0%}" for item_id, share in report.most_exposed)
+    verdict = "是" if report.parallel else "否"
+    click.echo(
+        "\n".join(
+            [
+                f"模拟组卷：蓝图第{blueprint.version}版，{papers} 份试卷（按 {rows}×{cols} 考场编排），"
+                f"题库可用 {report.pool_size} 题",
+                f"  题库覆盖率：{report.coverage:.1%}（至少被抽中一次的试题）",
+                f"  试题曝光率：平均 {report.exposure_mean:.1%}，最高 {report.exposure_max:.1%}（{exposed}）",
+                f"  试卷平均难度：{report.difficulty_mean:.2f}，各卷间标准差 {report.difficulty_spread:.3f}",
+                f"  相邻座位重题率：平均 {report.overlap_mean:.1%}，最高 {report.overlap_worst:.1%}",
+                f"  各卷是否平行（难度标准差 ≤ {report.tolerance}）：{verdict}",
+            ]
+        )
+    )
+
+
 @main.group()
 def account() -> None:
     """Staff accounts (proctors, chief examiner, supervisor)."""

@@ -95,8 +95,35 @@ def alembic_config(connection: Connection):
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision, keeping every row (run at every start)."""
-    from alembic import command
+    """Bring the schema to the newest revision, keeping every row (run at every start).
 
+    Before changing an existing SQLite database, a consistent copy is kept beside it
+    (``jikao.db.before-<revision>``): SQLite applies schema changes one by one, so an upgrade that fails
+    half-way can be undone by putting the copy back.
+    """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as connection:
+        config = alembic_config(connection)
+        current = MigrationContext.configure(connection).get_current_revision()
+        head = ScriptDirectory.from_config(config).get_current_head()
+    if current is not None and current != head and engine.dialect.name == "sqlite":
+        _backup_sqlite(engine, f"before-{head}")
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
+    engine.dispose()  # every later connection starts fresh, with the connect-time pragmas (foreign keys on)
+
+
+def _backup_sqlite(engine: Engine, suffix: str) -> None:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return
+    target = f"{database}.{suffix}"
+    source = sqlite3.connect(database)
+    try:
+        with sqlite3.connect(target) as copy:
+            source.backup(copy)
+    finally:
+        source.close()

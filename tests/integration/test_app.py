@@ -123,3 +123,44 @@ def test_upgrading_the_schema_keeps_existing_data(tmp_path):
     assert ProctorActions(upgraded, "old", "old-password").emit("list_rooms", {})["ok"]
     with upgraded.app_context():
         db.engine.dispose()
+
+
+def test_upgrading_a_database_with_sittings_rooms_and_candidates(tmp_path):
+    """Revisions that rebuild tables (SQLite batch mode) keep the rows that other tables refer to."""
+    from sqlalchemy import create_engine, text
+
+    from server.app import create_app
+
+    data_dir = tmp_path / "old"
+    data_dir.mkdir()
+    engine = create_engine(f"sqlite:///{data_dir / 'jikao.db'}")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        command.upgrade(alembic_config(connection), "0005")
+        connection.execute(
+            text(
+                "INSERT INTO exam_session (id, name, occupation_code, occupation_name, level, subject, "
+                "scheduled_start, duration_s, submit_after_s, warning_s, show_score, paper_spec) VALUES "
+                "(1, '旧场次', '6-28-01-14', '污水处理工', 4, '理论知识', '2026-11-01 01:00:00', "
+                "5400, 1800, 900, 0, '[]')"
+            )
+        )
+        connection.execute(text("INSERT INTO room (id, session_id, name, rows, cols) VALUES (1, 1, '第01考场', 5, 6)"))
+        connection.execute(
+            text(
+                "INSERT INTO candidate (id, session_id, room_id, ticket, name, id_number, seat_no, seat_row, seat_col) "
+                "VALUES (1, 1, 1, '202611010101', '张建华', '11010519491231002X', 1, 1, 1)"
+            )
+        )
+        connection.commit()
+    engine.dispose()
+    upgraded = create_app({"DATA_DIR": str(data_dir)})
+    with upgraded.app_context():
+        from server.exam.models import Candidate
+
+        candidate = db.session.get(Candidate, 1)
+        assert (candidate.name, candidate.room.name, candidate.session.name) == ("张建华", "第01考场", "旧场次")
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1  # enforcement is back on
+        db.engine.dispose()
+    backups = sorted(p.name for p in data_dir.glob("jikao.db.before-*"))
+    assert backups == ["jikao.db.before-0007"]  # the operator's way back, taken before the schema changed

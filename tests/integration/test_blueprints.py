@@ -157,3 +157,30 @@ def test_a_restarted_server_opens_the_papers_it_sealed(candidate, proctor, app):
     assert stored_papers(restarted) == [before]
     with restarted.app_context():
         db.engine.dispose()
+
+
+def test_jikao_assemble_simulate_reports_on_the_newest_blueprint(app):
+    result = CliRunner().invoke(
+        main,
+        [
+            "assemble",
+            "--simulate",
+            "60",
+            "--occupation",
+            "6-28-01-14",
+            "--level",
+            "4",
+            "--data",
+            app.config["DATA_DIR"],
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for line in [
+        "模拟组卷：蓝图第1版，60 份试卷",
+        "题库覆盖率：",
+        "试题曝光率：",
+        "试卷平均难度：",
+        "相邻座位重题率：",
+        "各卷是否平行（难度标准差 ≤ 0.1）：是",
+    ]:
+        assert line in result.output

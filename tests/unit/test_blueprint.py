@@ -164,3 +164,17 @@ def test_neighbouring_seats_share_as_few_items_as_the_bank_allows():
     assert tight.worst_overlap == 0.8  # 6 items, 5 per paper: 5 + 5 - 6 = 4 of 5 must be shared, and no more
     again = assemble_room(blueprint, simple_pool(per_cell=10), seats, session_seed=7)
     assert again.papers == room.papers  # the whole room can be drawn again bit for bit for audit
+
+
+def test_the_simulation_report_measures_coverage_exposure_difficulty_and_overlap():
+    from item_bank.blueprint import simulate
+
+    blueprint = parse_blueprint(BLUEPRINT)
+    pool = simple_pool(per_cell=10)
+    report = simulate(blueprint, pool, papers=60, seed=1, rows=5, cols=6, tolerance=0.1)
+    assert report.papers == 60 and report.pool_size == 40
+    assert report.coverage == 1.0  # 60 papers of 20 from 40: every item drawn
+    assert 0.4 < report.exposure_mean <= report.exposure_max <= 1.0
+    assert report.difficulty_mean == 2.5 and report.difficulty_spread == 0.0  # the cells fix the difficulty
+    assert report.parallel
+    assert report.overlap_worst == 0.0  # 10 per cell, 5 drawn: neighbours can always differ
