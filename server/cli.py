@@ -523,17 +523,11 @@ def bank_template(path: Path) -> None:
 @click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
 def bank_passwd(holder: str, data: str) -> None:
     """A key holder changes their own passphrase (no one else is needed; no item is re-encrypted)."""
-    from item_bank.crypto import HOLDERS, BankKeyError, change_passphrase
+    from item_bank.crypto import HOLDERS, change_passphrase
 
     old = click.prompt(f"{HOLDERS[holder]}现在的口令", hide_input=True)
     new = click.prompt(f"{HOLDERS[holder]}新的口令", hide_input=True, confirmation_prompt=True)
-    with _bank_work(data, open_with=None) as (session, keys_module, now):
-        try:
-            keyring = change_passphrase(_keyring(session, keys_module), holder, old, new)
-        except BankKeyError as exc:
-            raise click.ClickException(exc.message) from exc
-        keys_module.save_keyring(session, keyring, now)
-        _record(session, now, "bank.passphrase_change", holder=holder)
+    _rewrap(data, lambda keyring: change_passphrase(keyring, holder, old, new), "bank.passphrase_change", holder)
     click.echo(f"{HOLDERS[holder]}的口令已更改。")
 
 
@@ -542,18 +536,12 @@ def bank_passwd(holder: str, data: str) -> None:
 @click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
 def bank_replace(holder: str, data: str) -> None:
     """Replace a lost custodian: the other custodian and the bank admin give the successor new pieces."""
-    from item_bank.crypto import HOLDERS, BankKeyError, replace_holder
+    from item_bank.crypto import HOLDERS, replace_holder
 
     other = "custodian_b" if holder == "custodian_a" else "custodian_a"
     present = {h: click.prompt(f"{HOLDERS[h]}口令", hide_input=True) for h in (other, "bank_admin")}
     new = click.prompt(f"接任的{HOLDERS[holder]}新口令", hide_input=True, confirmation_prompt=True)
-    with _bank_work(data, open_with=None) as (session, keys_module, now):
-        try:
-            keyring = replace_holder(_keyring(session, keys_module), holder, present, new)
-        except BankKeyError as exc:
-            raise click.ClickException(exc.message) from exc
-        keys_module.save_keyring(session, keyring, now)
-        _record(session, now, "bank.holder_replaced", holder=holder)
+    _rewrap(data, lambda keyring: replace_holder(keyring, holder, present, new), "bank.holder_replaced", holder)
     click.echo(f"已由{HOLDERS[other]}和题库管理员为接任的{HOLDERS[holder]}设置口令；原口令已作废。")
 
 
@@ -620,6 +608,19 @@ def _bank_work(data: str, open_with=("custodian_a", "custodian_b")):
                 yield database.session, keys_module, now()
         except ExamError as exc:
             raise click.ClickException(exc.message) from exc
+
+
+def _rewrap(data: str, change, action: str, holder: str) -> None:
+    """Store a keyring changed by ``change`` (a passphrase change or a replacement) and record it."""
+    from item_bank.crypto import BankKeyError
+
+    with _bank_work(data, open_with=None) as (session, keys_module, now):
+        try:
+            keyring = change(_keyring(session, keys_module))
+        except BankKeyError as exc:
+            raise click.ClickException(exc.message) from exc
+        keys_module.save_keyring(session, keyring, now)
+        _record(session, now, action, holder=holder)
 
 
 def _keyring(session, keys_module):
