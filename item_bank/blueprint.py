@@ -268,10 +268,6 @@ class RoomPapers:
     def worst_overlap(self) -> float:
         return max(self.overlap.values(), default=0.0)
 
-    @property
-    def mean_overlap(self) -> float:
-        return sum(self.overlap.values()) / len(self.overlap) if self.overlap else 0.0
-
 
 def neighbours(seats: dict[str, tuple[int, int]]) -> list[tuple[str, str]]:
     """Seats left, right, in front of and behind each other."""

@@ -13,7 +13,7 @@ import json
 import unicodedata
 from dataclasses import dataclass, field
 
-from item_bank.types import ITEM_TYPES, Item, ItemError, item_to_data, parse_item
+from item_bank.types import Item, ItemError, item_to_data, parse_item
 
 JSON_FORMAT = "jikao-items/1"
 COLUMNS = {
@@ -498,7 +498,3 @@ def write_template() -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def type_label(item_type: str) -> str:
-    return ITEM_TYPES[item_type].label

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 MAX_OPTIONS = 8
-OPTION_IDS = tuple("ABCDEFGH")
 
 
 class ItemError(ValueError):

@@ -213,16 +213,11 @@ def bank_import(
         with _progress(file.name) as progress:
             result = read_file(file.name, file.read_bytes(), progress)
     if result.problems:  # a file that cannot be read needs no passphrase to be refused
-        for problem in result.problems:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(f"发现 {len(result.problems)} 个问题，未导入任何试题。")
+        _refuse(result)
     with _bank_work(data) as (session, _, now), _progress(file.name) as progress:
         rows = import_checked(session, result, progress, status="active" if activate else "draft")
         if result.problems:
-            for problem in result.problems:
-                click.echo(str(problem), err=True)
-            session.rollback()
-            raise click.ClickException(f"发现 {len(result.problems)} 个问题，未导入任何试题。")
+            _refuse(result)
         if dry_run:
             session.rollback()
             click.echo(f"检查通过：{len(result.items)} 道试题可以导入（--dry-run，未导入）。")
@@ -230,6 +225,13 @@ def bank_import(
         _record(session, now, "bank.import", file=file.name, items=len(rows), activated=activate)
     state = "已入库，可用于组卷" if activate else "待审，审定并入库后才能用于组卷"
     click.echo(f"已导入 {len(rows)} 道试题（{result.occupation_name} {result.level}级），{state}。")
+
+
+def _refuse(result) -> None:
+    """Every problem of an import on its own line, then the refusal (the unit of work rolls back)."""
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    raise click.ClickException(f"发现 {len(result.problems)} 个问题，未导入任何试题。")
 
 
 def _receive_package(file: Path, dry_run: bool, activate: bool, data: str) -> None:
@@ -242,10 +244,7 @@ def _receive_package(file: Path, dry_run: bool, activate: bool, data: str) -> No
         opened, result = transfer.receive(session, file.read_bytes(), passphrase, file.name)
         rows = import_checked(session, result, status="active" if activate else "draft")
         if result.problems:
-            for problem in result.problems:
-                click.echo(str(problem), err=True)
-            session.rollback()
-            raise click.ClickException(f"发现 {len(result.problems)} 个问题，未导入任何试题。")
+            _refuse(result)
         if dry_run:
             session.rollback()
             click.echo(f"数据包校验通过（签名者 {opened.header['signer']}）：{len(result.items)} 道试题可以导入。")
