@@ -175,3 +175,17 @@ def test_a_picture_reaches_only_a_candidate_whose_room_has_started_and_bank_admi
         with candidate.http.get(f"/api/candidate/items/{picture_id}/images/0") as foreign:
             assert foreign.status_code == 404
             assert foreign.get_json()["error"]["message"] == "该题不在您的试卷中。"
+
+
+def test_a_long_list_opens_only_the_page_it_shows_but_counts_everything(admin, monkeypatch):
+    from server.bank import service, views
+
+    opened = []
+    real_open = service.open_item
+    monkeypatch.setattr(views, "PAGE", 10)
+    monkeypatch.setattr(views, "open_item", lambda row: opened.append(row.id) or real_open(row))
+    body = admin.get("/api/bank/items").get_json()
+    assert (len(body["items"]), body["total"]) == (10, 130)
+    assert len(opened) == 10  # the other 120 sealed items stay sealed
+    searched = admin.get("/api/bank/items?q=SV30").get_json()
+    assert 1 <= searched["total"] < 130  # a search opens every item, to look in stems and options
