@@ -2,48 +2,22 @@
 // edit (a new version), import files with every problem shown, and the coverage table.
 import { post, session } from "/static/js/api.js";
 import { h, mount } from "/static/js/dom.js";
+import * as staff from "/static/js/staff.js";
 import { zh } from "./i18n.js";
 
 const app = document.getElementById("app");
 const bar = document.getElementById("topbar");
 const state = { account: null, tab: "items", filters: {}, selected: null, banks: [] };
+const getJSON = staff.getJSON;
 
-async function getJSON(path) {
-  const response = await fetch(path, { credentials: "same-origin" });
-  return response.json();
-}
-
-// ---- login ----
 function showLogin(message) {
-  bar.hidden = true;
-  const user = h("input", { id: "username", autocomplete: "username", required: true });
-  const pass = h("input", { id: "password", type: "password", autocomplete: "current-password", required: true });
-  const error = h("p", { class: "error", role: "alert", id: "login-error" }, message || "");
-  mount(app, h("form", { class: "card login", onsubmit: async (event) => {
-    event.preventDefault();
-    const result = await post("/api/auth/login", { username: user.value, password: pass.value });
-    if (!result.ok) return (error.textContent = result.error?.message || zh.loginError);
-    if (result.account.role !== "bank_admin") return (error.textContent = zh.notBankAdmin);
-    state.account = result.account;
-    start();
-  } },
-    h("h1", {}, zh.title), h("p", { class: "subtitle" }, zh.appTitle),
-    h("label", { for: "username" }, zh.username), user,
-    h("label", { for: "password" }, zh.password), pass,
-    error, h("button", { type: "submit", class: "primary", id: "login" }, zh.login)));
-  user.focus();
+  staff.showLogin({ app, bar, texts: { ...zh, wrongRole: zh.notBankAdmin }, role: "bank_admin", message,
+    onLogin: (account) => { state.account = account; start(); } });
 }
 
 function renderBar() {
-  bar.hidden = false;
-  mount(bar,
-    h("div", { class: "brand" }, zh.title),
-    h("nav", {}, Object.entries(zh.tabs).map(([tab, label]) =>
-      h("button", { type: "button", id: `tab-${tab}`, class: state.tab === tab ? "on" : "",
-        onclick: () => { state.tab = tab; start(); } }, label))),
-    h("div", { class: "who" }, `${state.account.display_name}（${state.account.role_label}）`),
-    h("button", { type: "button", class: "link", onclick: async () => { await post("/api/auth/logout", {}); showLogin(); } },
-      zh.logout));
+  staff.renderBar({ bar, texts: zh, account: state.account, tabs: zh.tabs, current: state.tab,
+    onTab: (tab) => { state.tab = tab; start(); }, onLogout: () => showLogin() });
 }
 
 async function start() {

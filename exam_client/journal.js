@@ -34,6 +34,14 @@ export class Journal {
     }
   }
 
+  // Forget changes to items outside ``itemIds`` (the paper was replaced), keeping the sequence numbers.
+  keepOnly(itemIds) {
+    for (const itemId of Object.keys(this.pending)) {
+      if (!itemIds.has(Number(itemId))) delete this.pending[itemId];
+    }
+    this.persist();
+  }
+
   entries() {
     return Object.entries(this.pending).map(([itemId, e]) => ({ itemId: Number(itemId), ...e }));
   }

@@ -19,6 +19,7 @@ const ui = {
   state: null,
   journal: null,
   paperView: null,
+  paperNo: null, // which paper the view shows (2 and up: a backup paper replaced the first)
   countdown: null,
   warned: false,
   saveStatus: "saved",
@@ -132,6 +133,7 @@ function endSession(message) {
 function teardownPaper() {
   ui.paperView?.destroy();
   ui.paperView = null;
+  ui.paperNo = null;
   ui.submitButton = null;
   ui.submitNote = null;
   document.getElementById("paused-overlay")?.remove();
@@ -200,6 +202,18 @@ function showWaiting(title, text, state, kind) {
 function showPaper(state) {
   const journal = ui.journal;
   journal.catchUp(state.last_seq);
+  if (ui.paperView && ui.paperNo !== state.paper_no) {
+    // A backup paper replaced this one (an item of it was declared leaked): draw the new paper from scratch.
+    ui.paperView.destroy();
+    ui.paperView = null;
+    ui.submitButton = null;
+    ui.submitNote = null;
+  }
+  if (ui.paperNo !== state.paper_no) {
+    const inPaper = new Set(state.paper.sections.flatMap((s) => s.items.map((item) => item.id)));
+    journal.keepOnly(inPaper); // answers to items no longer in the paper can never be stored
+    ui.paperNo = state.paper_no;
+  }
   const answers = { ...state.answers };
   for (const entry of journal.entries()) answers[entry.itemId] = entry.response; // not yet acknowledged
   if (!ui.paperView) {
@@ -219,6 +233,23 @@ function showPaper(state) {
   setPausedOverlay(state.phase === "paused");
   resend();
   if (state.clock.remaining_ms <= state.warning_s * 1000 && !ui.warned) showTimeWarning(state.clock.remaining_ms);
+  if (state.paper_replaced) showPaperReplaced(state);
+}
+
+// Said once per replacement, even across a reload: the candidate must know why the questions changed.
+function showPaperReplaced(state) {
+  const key = `jikao.replaced.${state.candidate.ticket}.${state.paper_no}`;
+  if (localStorage.getItem(key) || document.getElementById("paper-replaced")) return;
+  const kept = Object.keys(state.answers).length;
+  const dialog = h("dialog", { class: "modal", id: "paper-replaced" },
+    h("h2", {}, zh.replacedTitle),
+    h("p", {}, zh.replacedText),
+    h("p", {}, kept ? zh.replacedKept(kept) : zh.replacedNoneKept),
+    h("p", {}, zh.replacedTime),
+    h("div", { class: "actions" }, h("button", { type: "button", class: "primary large", id: "paper-replaced-ok",
+      onclick: () => { localStorage.setItem(key, "1"); dialog.close(); dialog.remove(); } }, zh.ok)));
+  document.body.append(dialog);
+  dialog.showModal();
 }
 
 function setPausedOverlay(paused) {

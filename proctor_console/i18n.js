@@ -33,6 +33,7 @@ export const zh = {
   confirmIdentity: "身份一致，确认",
   rejectIdentity: "不一致，拒绝登录",
   progress: (a, t) => `${a}/${t} 题`,
+  paperReplaced: "已换备用卷（原卷含泄密试题）",
   submittedBy: { candidate: "考生交卷", time_up: "时间到自动交卷" },
   connectionLost: "与服务器的连接已断开，正在重连…",
   seatLegend: "座位图（讲台在上方）",

@@ -150,7 +150,9 @@ function renderSeat(seat) {
       h("span", { class: "state-label" }, seat.state_label)),
     h("div", { class: "seat-name" }, seat.name),
     h("div", { class: "seat-ticket" }, seat.ticket),
-    progress, extra, action);
+    progress, extra,
+    seat.paper_no > 1 ? h("div", { class: "seat-note replaced" }, zh.paperReplaced) : null,
+    action);
   cell.replaceWith(fresh);
 }
 

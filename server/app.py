@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     _bind_extensions(app)
     _register_errors(app)
 
+    from server.admin.views import bp as admin_bp
     from server.auth.views import bp as auth_bp
     from server.bank.views import bp as bank_bp
     from server.exam.views import bp as candidate_bp
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(candidate_bp)
     app.register_blueprint(bank_bp)
+    app.register_blueprint(admin_bp)
 
     if app.config["AUTO_UPGRADE"]:
         from server.db import upgrade

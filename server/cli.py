@@ -87,6 +87,7 @@ def demo(host, port, data, mode, duration, submit_after, show_score) -> None:
     click.echo(f"  考生端 candidate:  {base}/")
     click.echo(f"  监考端 proctor:    {base}/proctor/")
     click.echo(f"  题库管理 bank:     {base}/bank/   (用户名 tiku)")
+    click.echo(f"  考务管理 admin:    {base}/admin/  (用户名 kaowu)")
     for login in site.logins:
         click.echo(f"    {login['role']}: 用户名 {login['username']}  密码 {login['password']}")
     click.echo("  题库已由两位保密员口令打开 (bank opened); demo passphrases, kept in demo-logins.json:")
@@ -629,10 +630,10 @@ def _keyring(session, keys_module):
     return keyring
 
 
-def _record(session, now, action: str, **detail) -> None:
+def _record(session, now, action: str, target: str = "", **detail) -> None:
     from server import audit
 
-    audit.record(session, now, _actor(), action, **detail)
+    audit.record(session, now, _actor(), action, target, **detail)
 
 
 @main.group()
@@ -712,17 +713,62 @@ def blueprint_show(occupation: str, level: int, data: str) -> None:
 
 
 @main.command()
-@click.option("--simulate", "papers", required=True, type=click.IntRange(1, 100_000), help="How many papers to draw.")
-@click.option("--occupation", required=True)
-@click.option("--level", required=True, type=click.IntRange(1, 5))
+@click.option("--simulate", "papers", type=click.IntRange(1, 100_000), help="Simulate: how many papers to draw.")
+@click.option("--occupation", help="Simulate: the occupation code.")
+@click.option("--level", type=click.IntRange(1, 5), help="Simulate: the level.")
 @click.option("--rows", default=5, show_default=True, type=click.IntRange(1, 20))
 @click.option("--cols", default=6, show_default=True, type=click.IntRange(1, 20))
 @click.option("--tolerance", default=0.1, show_default=True, type=float, help="Allowed spread of mean difficulty.")
 @click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--session", "session_id", type=int, help="Assemble this sitting's papers ahead of the start.")
+@click.option("--backups", type=click.IntRange(0, 500), help="Backup papers (default: one per ten seats, at least 3).")
+@click.option("--verify", is_flag=True, help="With --session: draw the papers again and compare them bit for bit.")
 @click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
-def assemble(papers, occupation, level, rows, cols, tolerance, seed, data) -> None:
-    """Simulate paper assembly with the newest blueprint (模拟组卷测试结果分析): coverage, exposure,
-    difficulty, neighbour overlap."""
+def assemble(papers, occupation, level, rows, cols, tolerance, seed, session_id, backups, verify, data) -> None:
+    """Assemble papers (组卷).
+
+    \b
+    jikao assemble --session 1 [--backups 5]   every seat's paper and the backup papers, ahead of the start
+    jikao assemble --session 1 --verify        an audit: draw them again from the recorded seed and compare
+    jikao assemble --simulate 5000 --occupation 6-28-01-14 --level 4
+                                               模拟组卷测试结果分析 with the newest blueprint"""
+    if session_id is not None and papers is None:
+        return _assemble_sitting(session_id, backups, verify, data)
+    if papers is None or session_id is not None or not occupation or not level:
+        raise click.UsageError(
+            "用法：--session 场次号（提前组卷或 --verify 核对），或 --simulate 份数 --occupation --level（模拟）。"
+        )
+    _simulate(papers, occupation, level, rows, cols, tolerance, seed, data)
+
+
+def _assemble_sitting(session_id: int, backups: int | None, verify: bool, data: str) -> None:
+    from server.exam import assembly
+    from server.exam.models import ExamSession
+
+    with _bank_work(data) as (session, _, now):
+        exam = session.get(ExamSession, session_id)
+        if exam is None:
+            raise click.ClickException(f"没有编号为 {session_id} 的考试场次。")
+        if verify:  # the audit is recorded whatever it finds
+            differing = assembly.verify(session, exam)
+            _record(session, now, "papers.verify", f"session:{session_id}", differing=differing)
+        else:
+            assembly.prepare(session, exam, _actor(), now, backups)
+        name, report = exam.name, exam.assembly_report
+    if verify and differing:
+        raise click.ClickException(f"以下座位的试卷与按记录的种子重新生成的不一致：{'、'.join(differing)}")
+    if verify:
+        click.echo(f"核对通过：{report['papers']} 份座位试卷与按记录的种子重新生成的完全一致。")
+        return
+    click.echo(f"{name}：已组卷 {report['papers']} 份座位试卷和 {report['backups']} 份备用卷（已加密保存）。")
+    for room in report["rooms"]:
+        click.echo(
+            f"  {room['name']}：{room['seats']} 个座位，相邻座位重题率 平均 {room['overlap_mean']:.1%}，"
+            f"最高 {room['overlap_worst']:.1%}"
+        )
+
+
+def _simulate(papers, occupation, level, rows, cols, tolerance, seed, data) -> None:
     from item_bank.blueprint import BlueprintError, parse_blueprint, simulate
     from server.exam import blueprints
 

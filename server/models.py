@@ -11,6 +11,7 @@ from server.exam.models import (
     ClockEvent,
     ExamSession,
     PaperBlueprint,
+    PreparedPaper,
     Room,
     RoomProctor,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "ClockEvent",
     "ExamSession",
     "PaperBlueprint",
+    "PreparedPaper",
     "Handover",
     "Item",
     "ItemVersion",

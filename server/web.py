@@ -1,4 +1,4 @@
-"""The two browser clients as static files, and the health check."""
+"""The browser clients as static files (candidate, proctor, bank admin, exam admin), and the health check."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, send_from_directory
 from sqlalchemy import text
 
+import admin_console
 import bank_console
 import exam_client
 import proctor_console
@@ -18,6 +19,7 @@ bp = Blueprint("web", __name__)
 EXAM_DIR = Path(exam_client.__file__).parent
 PROCTOR_DIR = Path(proctor_console.__file__).parent
 BANK_DIR = Path(bank_console.__file__).parent
+ADMIN_DIR = Path(admin_console.__file__).parent
 
 
 def _page(directory: Path, name: str):
@@ -61,6 +63,18 @@ def bank_page():
 def bank_asset(name: str):
     """The bank admin screens' modules and styles."""
     return _page(BANK_DIR, name)
+
+
+@bp.get("/admin/")
+def admin_page():
+    """The exam admin's screens: blueprints, simulation, the sittings' papers."""
+    return _page(ADMIN_DIR, "index.html")
+
+
+@bp.get("/admin/<path:name>")
+def admin_asset(name: str):
+    """The exam admin screens' modules and styles."""
+    return _page(ADMIN_DIR, name)
 
 
 @bp.get("/healthz")

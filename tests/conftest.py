@@ -294,3 +294,16 @@ def browser():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def candidate_in_browser(browser, server: LiveServer, ticket: str):
+    """A candidate's page that has logged in with the ticket and waits for the proctor."""
+    from playwright.sync_api import expect
+
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    page.goto(server.url + "/")
+    page.fill("#ticket", ticket)
+    page.click("#lookup")
+    page.click("#confirm-login")
+    expect(page.locator("#screen-awaiting")).to_be_visible()
+    return page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from flask import Blueprint, jsonify, request, session
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from server import audit
 from server.auth.models import Account
 from server.db import write_transaction
+from server.errors import ExamError
 from server.extensions import db
 from server.timeutil import now
 
@@ -27,6 +29,23 @@ def current_account() -> Account | None:
     if account is None or not account.active or account.session_nonce != session.get("account_nonce"):
         return None
     return account
+
+
+def role_required(role: str, refusal: str):
+    """Only a logged-in account of that role reaches the view (as its first argument); everyone else is
+    refused by the server with ``refusal``, whatever their page shows."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            account = current_account()
+            if account is None or account.role != role:
+                raise ExamError("forbidden", refusal)
+            return view(account, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def account_view(account: Account) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 
 from flask import Blueprint, jsonify, request
@@ -12,7 +11,7 @@ from item_bank import ITEM_TYPES, ItemError, item_to_data, parse_item
 from item_bank.crypto import TamperedItem
 from item_bank.imports import read_file
 from server import audit
-from server.auth.views import current_account
+from server.auth.views import role_required
 from server.bank import keys, lifecycle
 from server.bank.models import Item
 from server.bank.service import import_checked, open_item
@@ -34,17 +33,7 @@ def _refused(exc: ExamError):
     return jsonify(ok=False, error=exc.as_dict()), STATUS.get(exc.code, 400)
 
 
-def bank_admin(view):
-    """Only a logged-in bank admin; proctors and everyone else are refused by the server, not the page."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        account = current_account()
-        if account is None or account.role != "bank_admin":
-            raise ExamError("forbidden", "只有题库管理员可以使用题库管理功能。")
-        return view(account, *args, **kwargs)
-
-    return wrapper
+bank_admin = role_required("bank_admin", "只有题库管理员可以使用题库管理功能。")
 
 
 def actor(account) -> str:

@@ -1,4 +1,5 @@
-"""Seeding the demo site: one occupation's bank, one sitting, one room of 30, two proctors and a chief."""
+"""Seeding the demo site: one occupation's bank, one sitting with its papers assembled, one room of 30, two
+proctors, a chief examiner, a bank admin and an exam admin."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from server.bank import keys
 from server.bank.service import import_checked
 from server.db import write_transaction
 from server.demo.people import candidates
-from server.exam import blueprints
+from server.exam import assembly, blueprints
 from server.exam.models import Candidate, ExamSession, Room
 from server.extensions import db
 from server.timeutil import now
@@ -114,11 +115,14 @@ def ensure_demo(
             ("proctor2", "李秀兰", "proctor", "副监考"),
             ("chief", "陈志明", "chief", "主考"),
             ("tiku", "周海涛", "bank_admin", "题库管理员"),
+            ("kaowu", "刘芳", "exam_admin", "考务管理员"),
         ]:
             password = secrets.token_urlsafe(9)
             rooms = [room.id] if role == "proctor" else []
             create_account(db.session, username, display, role, password, rooms, position=position)
             logins.append({"role": position, "username": username, "password": password})
+        # Papers assembled ahead of the start, as on exam day: neighbours' papers kept apart, backups ready.
+        assembly.prepare(db.session, exam, "demo", now())
     fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump({"logins": logins, "custodians": custodians}, fh, ensure_ascii=False)

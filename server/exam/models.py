@@ -31,6 +31,8 @@ class ExamSession(Base):
     blueprint_id: Mapped[int | None] = mapped_column(ForeignKey("blueprint.id"))
     seed: Mapped[int] = mapped_column(BigInteger, default=0)  # every paper's seed derives from it and the seat
     sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary)  # the sitting's paper key, wrapped by the bank key
+    # The last assembly ahead of the start (see server.exam.assembly): overlap achieved per room, backups.
+    assembly_report: Mapped[dict | None] = mapped_column(JSON)
 
     rooms: Mapped[list[Room]] = relationship(back_populates="session", order_by="Room.id")
     blueprint: Mapped[PaperBlueprint | None] = relationship()
@@ -113,6 +115,8 @@ class Attempt(Base):
     paper_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     legacy_paper: Mapped[dict | None] = mapped_column("paper", JSON)  # papers stored in clear before sealing
     flags: Mapped[list] = mapped_column(JSON, default=list)
+    paper_no: Mapped[int] = mapped_column(default=1, server_default="1")  # 2 and up: replaced by a backup paper
+    paper_replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submit_reason: Mapped[str | None] = mapped_column(String(16))  # candidate | time_up
@@ -128,6 +132,25 @@ class Attempt(Base):
         from server.exam.sealing import paper_of
 
         return paper_of(self)
+
+
+class PreparedPaper(Base):
+    """A paper assembled ahead of the start, sealed with the sitting's key: one per seat, the backup papers
+    (备用卷), and every paper a replacement took away from a candidate (kept for the audit)."""
+
+    __tablename__ = "prepared_paper"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # seat | backup | replaced
+    label: Mapped[str] = mapped_column(String(32))  # the seat ("r1s07"), the backup ("B03") or the attempt's paper
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"))
+    seat_no: Mapped[int | None]
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"))  # who holds (or held) it
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(String(256))  # why it may no longer be handed out
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Answer(Base):

@@ -19,7 +19,7 @@ from server.bank.keys import data_key
 CACHE = "jikao.session_keys"
 
 
-def _session_key(exam) -> bytes:
+def session_key(exam) -> bytes:
     if exam.sealed_key is None:
         exam.sealed_key = seal(data_key(), f"jikao-session-key:{exam.id}", secrets.token_bytes(32))
     # Cached by the wrapped key itself, not by the sitting: a key whose unit of work rolled back is
@@ -36,7 +36,7 @@ def _associated(attempt) -> str:
 
 def seal_paper(attempt, paper: dict) -> None:
     """Store the seat's paper sealed with its sitting's key (the caller's unit of work commits it)."""
-    key = _session_key(attempt.candidate.session)
+    key = session_key(attempt.candidate.session)
     attempt.paper_sealed = seal(key, _associated(attempt), json.dumps(paper).encode("utf-8"))
     attempt.legacy_paper = None
 
@@ -45,5 +45,5 @@ def paper_of(attempt) -> dict | None:
     """The seat's paper, opened; papers stored in clear by earlier versions are read as they are."""
     if attempt.paper_sealed is None:
         return attempt.legacy_paper
-    key = _session_key(attempt.candidate.session)
+    key = session_key(attempt.candidate.session)
     return json.loads(unseal(key, _associated(attempt), attempt.paper_sealed))

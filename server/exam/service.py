@@ -19,19 +19,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from item_bank import ITEM_TYPES, PASS_MARK, ItemError, score_paper
-from item_bank.blueprint import (
-    BlueprintError,
-    assemble,
-    bank_version,
-    check_feasible,
-    parse_blueprint,
-    pool_item,
-    seat_seed,
-)
 from item_bank.paper import paper_item_ids
 from server import audit
-from server.bank.service import active_pool, load_items
+from server.bank.service import load_items
 from server.errors import ExamError
+from server.exam import assembly
 from server.exam.clock import ClockState, Tick, clock_state
 from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, Room
 from server.exam.sealing import seal_paper
@@ -90,39 +82,11 @@ def confirm_identity(session, attempt: Attempt, proctor_id: int, now: datetime) 
     if room_clock(session, attempt.candidate.room, now).over:
         raise ExamError("room_over", "本考场考试时间已结束，不能再确认考生入场。")
     candidate = attempt.candidate
-    seal_paper(attempt, draw_seat_paper(session, candidate))
+    seal_paper(attempt, assembly.paper_for_seat(session, attempt, now))
     attempt.status = "confirmed"
     attempt.confirmed_at = now
     attempt.confirmed_by = proctor_id
     audit.record(session, now, f"account:{proctor_id}", "identity.confirm", f"candidate:{candidate.id}")
-
-
-def draw_seat_paper(session, candidate: Candidate) -> dict:
-    """The seat's paper from the sitting's blueprint, avoiding the items its confirmed neighbours hold.
-
-    Reproducible: the seed derives from the sitting's seed and the seat, and the paper records the blueprint
-    version and a digest of the pool it was drawn from."""
-    exam = candidate.session
-    if exam.blueprint is None:
-        raise ExamError("no_blueprint", "本场次尚未指定组卷蓝图，请联系考务管理员。")
-    blueprint = parse_blueprint(exam.blueprint.data)
-    opened = active_pool(session, exam.occupation_code, exam.level)
-    pool = [pool_item(item_id, item) for item_id, item in opened.items()]
-    try:
-        candidates = check_feasible(blueprint, pool)
-    except BlueprintError as exc:
-        raise ExamError(
-            "paper_unavailable", f"无法为该考生组卷：{'；'.join(exc.problems)}。请联系题库管理员。"
-        ) from exc
-    avoid: dict[int, int] = {}
-    for other in candidate.room.candidates:
-        near = abs(other.seat_row - candidate.seat_row) + abs(other.seat_col - candidate.seat_col) == 1
-        if near and other.attempt is not None and other.attempt.paper:
-            for item_id in paper_item_ids(other.attempt.paper):
-                avoid[item_id] = avoid.get(item_id, 0) + 1
-    paper = assemble(blueprint, candidates, seat_seed(exam.seed, str(candidate.seat_no)), avoid)
-    paper["bank_version"] = bank_version(pool)
-    return paper
 
 
 def reject_identity(session, attempt: Attempt, proctor_id: int, now: datetime) -> None:
@@ -339,6 +303,11 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
         state["answers"] = {str(a.item_id): a.response for a in attempt.answers}
         state["flags"] = attempt.flags
         state["last_seq"] = max((a.seq for a in attempt.answers), default=0)
+        state["paper_no"] = attempt.paper_no
+        # Replaced while the candidate was answering (a backup paper for a leaked one): the screen says so.
+        state["paper_replaced"] = bool(
+            attempt.paper_replaced_at and clock.started_at and attempt.paper_replaced_at >= clock.started_at
+        )
     if current == "submitted":
         state["submitted_at"] = iso(attempt.submitted_at)
         state["submit_reason"] = attempt.submit_reason

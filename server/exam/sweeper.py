@@ -1,4 +1,6 @@
-"""Time-driven work: the 15-minute notice and the automatic submission at time-up.
+"""Time-driven work: the 15-minute notice, the automatic submission at time-up, and backup papers for
+candidates whose paper holds an item just declared leaked (from the bank screens or from ``jikao bank leak``
+in another process: the sweeper notices the number of leaked items grow).
 
 :func:`sweep` does one pass at a given ``now``; the live server runs it every second in a background
 task, and tests call it directly.
@@ -8,10 +10,15 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
+from sqlalchemy import func, select
+
+from server.bank import keys
+from server.bank.models import Item
 from server.db import write_transaction
-from server.exam import service
+from server.exam import assembly, service
 from server.extensions import db, socketio
-from server.live import announce_finished, push_to_candidate
+from server.live import announce_finished, notify_seat, push_state, push_to_candidate
 from server.timeutil import now as server_now
 
 log = logging.getLogger(__name__)
@@ -25,6 +32,26 @@ def sweep(now) -> None:
         push_to_candidate(attempt_id, "notice", {"kind": "time_warning", "clock": service.clock_view(clock, now)})
     for attempt in expired:
         announce_finished(attempt)
+    replace_leaked_papers(now)
+
+
+LEAKS_SEEN = "jikao.leaked_items_seen"
+
+
+def replace_leaked_papers(now) -> None:
+    """When more items are leaked than at the last look, give the candidates holding one a backup paper."""
+    leaked = db.session.scalar(select(func.count(Item.id)).where(Item.leaked.is_(True))) or 0
+    seen = current_app.extensions.get(LEAKS_SEEN)
+    if leaked == seen or not keys.is_open():
+        return
+    if leaked:
+        with write_transaction(db.session):
+            replaced = assembly.replace_leaked(db.session, now)
+        for replacement in replaced:
+            log.warning("paper replaced for attempt %s by backup %s", replacement.attempt.id, replacement.backup)
+            push_state(replacement.attempt)
+            notify_seat(replacement.attempt.candidate)
+    current_app.extensions[LEAKS_SEEN] = leaked
 
 
 def run_forever(app, interval: float) -> None:

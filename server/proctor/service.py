@@ -82,6 +82,7 @@ def seat_view(session, candidate: Candidate, now: datetime) -> dict:
         if attempt.paper:
             view["answered"] = exam.answered_count(attempt)
             view["total"] = exam.paper_size(attempt)
+            view["paper_no"] = attempt.paper_no  # 2 and up: a backup paper replaced a leaked one
         if attempt.status == "submitted":
             view["submitted_at"] = iso(attempt.submitted_at)
             view["submit_reason"] = attempt.submit_reason

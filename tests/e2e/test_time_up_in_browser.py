@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.exam.models import Answer, Attempt
-from tests.conftest import confirm_and_start
+from tests.conftest import candidate_in_browser, confirm_and_start
 from tests.helpers import stored
 
 pytestmark = pytest.mark.browser
@@ -18,12 +18,7 @@ def site_options():
 def test_time_up_submits_automatically(live_site, live_clients, browser, artifacts):
     server = live_site
     ticket = server.tickets[0]
-    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
-    page.goto(server.url + "/")
-    page.fill("#ticket", ticket)
-    page.click("#lookup")
-    page.click("#confirm-login")
-    expect(page.locator("#screen-awaiting")).to_be_visible()
+    page = candidate_in_browser(browser, server, ticket)
 
     confirm_and_start(live_clients.proctor(server), ticket)
 

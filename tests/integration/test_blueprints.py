@@ -41,9 +41,14 @@ def test_a_paper_is_drawn_again_bit_for_bit_from_what_it_records(candidate, proc
 
         pool = [pool_item(i, item) for i, item in active_pool(db.session, exam.occupation_code, exam.level).items()]
         blueprint = parse_blueprint(exam.blueprint.data)
-        again = assemble(blueprint, check_feasible(blueprint, pool), seat_seed(exam.seed, "1"))
-    again["bank_version"] = paper["bank_version"]
-    assert again == paper  # the first seat has no confirmed neighbours, so nothing else shaped it
+        from server.exam.assembly import seat_label
+        from server.exam.models import Candidate
+
+        seat = db.session.scalar(select(Candidate).where(Candidate.ticket == candidate.ticket))
+        seed = seat_seed(exam.seed, seat_label(seat.room_id, seat.seat_no))
+        again = assemble(blueprint, check_feasible(blueprint, pool), seed)
+    again["bank_version"], again["seat"] = paper["bank_version"], paper["seat"]
+    assert again == paper  # the first seat of the room is drawn first, so no neighbour shaped it
 
 
 def test_neighbours_get_different_papers(make_candidate, proctor, app):

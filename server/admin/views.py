@@ -1,0 +1,309 @@
+"""The exam admin's HTTP API (考务管理): blueprints with their versions, the simulation report, and each
+sitting's papers: which blueprint it uses, assembling its rooms and backup papers ahead of the start.
+
+Exam admins only. Blueprints and simulations need only the items' metadata; assembling opens the bank, so
+it needs this server's bank open (both custodians at start).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import func, select
+
+from item_bank import ITEM_TYPES
+from item_bank.blueprint import BlueprintError, check_feasible, parse_blueprint, simulate, suggest
+from server import audit
+from server.auth.models import Account
+from server.auth.views import role_required
+from server.bank import keys
+from server.bank.models import Item
+from server.db import write_transaction
+from server.errors import ExamError
+from server.exam import assembly, blueprints
+from server.exam.models import LEVEL_NAMES, Attempt, Candidate, ExamSession, PaperBlueprint, PreparedPaper, Room
+from server.extensions import db
+from server.timeutil import iso, now
+
+bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
+STATUS = {"forbidden": 403, "unknown_blueprint": 404, "unknown_session": 404, "bank_locked": 409}
+MAX_SIMULATED = 20_000  # papers per simulation from this screen (the CLI allows more)
+
+exam_admin = role_required("exam_admin", "只有考务管理员可以管理组卷蓝图和试卷。")
+
+
+@bp.errorhandler(ExamError)
+def _refused(exc: ExamError):
+    return jsonify(ok=False, error=exc.as_dict()), STATUS.get(exc.code, 400)
+
+
+def _actor(account) -> str:
+    return f"account:{account.id}"
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ExamError("invalid_payload", "请求内容不是有效的 JSON 对象。")
+    return body
+
+
+def _int(body: dict, name: str, low: int, high: int, default: int | None = None) -> int:
+    value = body.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ExamError("invalid_payload", f"{name} 应为 {low} 到 {high} 之间的整数。")
+    return value
+
+
+def blueprint_view(row: PaperBlueprint) -> dict:
+    parsed = parse_blueprint(row.data)
+    return {
+        "id": row.id,
+        "occupation_code": row.occupation_code,
+        "level": row.level,
+        "level_name": LEVEL_NAMES.get(row.level, str(row.level)),
+        "version": row.version,
+        "created_at": iso(row.created_at),
+        "created_by": row.created_by,
+        "size": parsed.size,
+        "data": row.data,
+        "difficulty": {str(d): n for d, n in parsed.difficulty_distribution().items()},
+        "summary": blueprints.describe(parsed),
+    }
+
+
+@bp.get("/blueprints")
+@exam_admin
+def list_blueprints(account):
+    """Every blueprint version, newest first, and the banks (occupation and level) with usable items."""
+    rows = db.session.scalars(
+        select(PaperBlueprint).order_by(
+            PaperBlueprint.occupation_code, PaperBlueprint.level, PaperBlueprint.version.desc()
+        )
+    )
+    usable = db.session.execute(
+        select(Item.occupation_code, Item.level, Item.type, func.count(Item.id))
+        .where(Item.status == "active", Item.leaked.is_(False))
+        .group_by(Item.occupation_code, Item.level, Item.type)
+    ).all()
+    banks: dict[tuple[str, int], dict] = {}
+    for occupation, level, kind, count in usable:
+        bank = banks.setdefault(
+            (occupation, level),
+            {"occupation_code": occupation, "level": level, "level_name": LEVEL_NAMES.get(level, str(level))},
+        )
+        bank.setdefault("types", {})[kind] = count
+    return jsonify(
+        ok=True,
+        blueprints=[blueprint_view(row) for row in rows],
+        banks=sorted(banks.values(), key=lambda b: (b["occupation_code"], b["level"])),
+        types=[[t, k.label] for t, k in ITEM_TYPES.items()],
+    )
+
+
+@bp.post("/blueprints")
+@exam_admin
+def add_blueprint(account):
+    """Keep an edited blueprint as the next version; refused with every problem if invalid or infeasible."""
+    with write_transaction(db.session):
+        row = blueprints.add_version(db.session, _body(), _actor(account), now())
+    return jsonify(ok=True, blueprint=blueprint_view(row))
+
+
+@bp.post("/blueprints/check")
+@exam_admin
+def check_blueprint(account):
+    """Validate a blueprint and check it against the bank without keeping it."""
+    body = _body()
+    try:
+        parsed = parse_blueprint(body)
+    except BlueprintError as exc:
+        raise ExamError("invalid_blueprint", "；".join(exc.problems)) from exc
+    try:
+        check_feasible(parsed, blueprints.pool_metadata(db.session, parsed.occupation_code, parsed.level))
+    except BlueprintError as exc:
+        raise ExamError("infeasible_blueprint", "；".join(exc.problems)) from exc
+    return jsonify(ok=True, summary=blueprints.describe(parsed))
+
+
+@bp.post("/blueprints/suggest")
+@exam_admin
+def suggest_blueprint(account):
+    """A draft spread over the bank's knowledge points and difficulties, to edit before keeping it."""
+    body = _body()
+    occupation, level = str(body.get("occupation_code", "")), _int(body, "level", 1, 5)
+    sections = body.get("sections")
+    if not isinstance(sections, list) or not sections:
+        raise ExamError("invalid_payload", "请填写各部分的题型、题数和每题分值。")
+    try:
+        plan = suggest(blueprints.pool_metadata(db.session, occupation, level), sections, occupation, level)
+        parse_blueprint(plan)
+    except (BlueprintError, KeyError, TypeError) as exc:
+        problems = exc.problems if isinstance(exc, BlueprintError) else ["各部分须写明题型、题数和每题分值"]
+        raise ExamError("invalid_blueprint", "；".join(problems)) from exc
+    return jsonify(ok=True, blueprint=plan)
+
+
+@bp.post("/blueprints/<int:blueprint_id>/simulate")
+@exam_admin
+def simulate_blueprint(account, blueprint_id: int):
+    """模拟组卷测试结果分析: N papers drawn as whole rooms, measured."""
+    row = _blueprint(blueprint_id)
+    body = _body()
+    papers = _int(body, "papers", 1, MAX_SIMULATED, 1000)
+    rows, cols = _int(body, "rows", 1, 20, 5), _int(body, "cols", 1, 20, 6)
+    tolerance = body.get("tolerance", 0.1)
+    if not isinstance(tolerance, int | float) or isinstance(tolerance, bool) or not 0 < tolerance <= 5:
+        raise ExamError("invalid_payload", "平行容差应为 0 到 5 之间的数。")
+    seed = _int(body, "seed", 0, 2**62, 2026)
+    pool = blueprints.pool_metadata(db.session, row.occupation_code, row.level)
+    try:
+        report = simulate(parse_blueprint(row.data), pool, papers, seed, rows, cols, float(tolerance))
+    except BlueprintError as exc:
+        raise ExamError("infeasible_blueprint", "；".join(exc.problems)) from exc
+    with write_transaction(db.session):
+        audit.record(
+            db.session, now(), _actor(account), "assemble.simulate", f"blueprint:{row.id}", papers=papers, seed=seed
+        )
+    return jsonify(
+        ok=True,
+        report={
+            "blueprint_version": row.version,
+            "papers": report.papers,
+            "rows": rows,
+            "cols": cols,
+            "pool_size": report.pool_size,
+            "coverage": report.coverage,
+            "exposure_mean": report.exposure_mean,
+            "exposure_max": report.exposure_max,
+            "most_exposed": [{"item_id": i, "code": _code(i), "share": s} for i, s in report.most_exposed],
+            "difficulty_mean": report.difficulty_mean,
+            "difficulty_spread": report.difficulty_spread,
+            "overlap_mean": report.overlap_mean,
+            "overlap_worst": report.overlap_worst,
+            "tolerance": report.tolerance,
+            "parallel": report.parallel,
+        },
+    )
+
+
+@bp.get("/sittings")
+@exam_admin
+def sittings(account):
+    """Each sitting: its blueprint (and whether a newer version exists), rooms, and prepared papers."""
+    return jsonify(ok=True, bank_open=keys.is_open(), sittings=[_sitting_view(exam) for exam in _sittings()])
+
+
+@bp.post("/sittings/<int:session_id>/blueprint")
+@exam_admin
+def use_blueprint(account, session_id: int):
+    """Let the sitting draw from another blueprint version of its occupation and level (before papers go out)."""
+    body = _body()
+    with write_transaction(db.session):
+        exam = _sitting(session_id)
+        row = _blueprint(_int(body, "blueprint_id", 1, 2**31))
+        if (row.occupation_code, row.level) != (exam.occupation_code, exam.level):
+            raise ExamError("wrong_blueprint", "该蓝图不属于本场次的职业和等级。")
+        if _holding(exam):
+            raise ExamError("papers_handed_out", "本场次已有考生领取试卷，不能更换蓝图。")
+        exam.blueprint = row
+        exam.assembly_report = None
+        db.session.query(PreparedPaper).filter(
+            PreparedPaper.session_id == exam.id, PreparedPaper.kind != assembly.REPLACED
+        ).delete()
+        audit.record(db.session, now(), _actor(account), "session.blueprint", f"session:{exam.id}", version=row.version)
+    return jsonify(ok=True, sitting=_sitting_view(exam))
+
+
+@bp.post("/sittings/<int:session_id>/prepare")
+@exam_admin
+def prepare(account, session_id: int):
+    """Assemble every seat's paper and the backup papers ahead of the start; report the overlap achieved."""
+    body = _body()
+    backups = body.get("backups")
+    if backups is not None:
+        backups = _int(body, "backups", 0, 500)
+    with write_transaction(db.session):
+        exam = _sitting(session_id)
+        assembly.prepare(db.session, exam, _actor(account), now(), backups)
+    return jsonify(ok=True, sitting=_sitting_view(exam))
+
+
+def _sittings() -> list[ExamSession]:
+    return list(db.session.scalars(select(ExamSession).order_by(ExamSession.scheduled_start, ExamSession.id)))
+
+
+def _sitting(session_id: int) -> ExamSession:
+    exam = db.session.get(ExamSession, session_id)
+    if exam is None:
+        raise ExamError("unknown_session", "没有这个考试场次。")
+    return exam
+
+
+def _blueprint(blueprint_id: int) -> PaperBlueprint:
+    row = db.session.get(PaperBlueprint, blueprint_id)
+    if row is None:
+        raise ExamError("unknown_blueprint", "没有这个蓝图版本。")
+    return row
+
+
+def _holding(exam: ExamSession) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Attempt.id))
+            .join(Candidate)
+            .where(Candidate.session_id == exam.id, Attempt.status != "awaiting_confirmation")
+        )
+        or 0
+    )
+
+
+def _who(actor: str) -> str:
+    """A ledger actor ("account:5", "cli:root", "demo") as a person reads it."""
+    if actor.startswith("account:") and actor[8:].isdigit():
+        account = db.session.get(Account, int(actor[8:]))
+        if account is not None:
+            return f"{account.display_name}（{account.role_label}）"
+    if actor.startswith("cli:"):
+        return f"命令行 {actor[4:]}"
+    return "演示数据" if actor == "demo" else actor
+
+
+def _code(item_id: int) -> str:
+    return db.session.scalar(select(Item.code).where(Item.id == item_id)) or str(item_id)
+
+
+def _sitting_view(exam: ExamSession) -> dict:
+    newest = blueprints.latest(db.session, exam.occupation_code, exam.level)
+    papers = Counter(
+        (kind, attempt_id is not None, void is not None)
+        for kind, attempt_id, void in db.session.execute(
+            select(PreparedPaper.kind, PreparedPaper.attempt_id, PreparedPaper.void_reason).where(
+                PreparedPaper.session_id == exam.id
+            )
+        )
+    )
+    rooms = db.session.scalars(select(Room).where(Room.session_id == exam.id).order_by(Room.id)).all()
+    return {
+        "id": exam.id,
+        "name": exam.name,
+        "occupation_code": exam.occupation_code,
+        "occupation_name": exam.occupation_name,
+        "level": exam.level,
+        "level_name": exam.level_name,
+        "scheduled_start": iso(exam.scheduled_start),
+        "blueprint": {"id": exam.blueprint.id, "version": exam.blueprint.version} if exam.blueprint else None,
+        "newest_blueprint": {"id": newest.id, "version": newest.version} if newest else None,
+        "rooms": [
+            {"id": r.id, "name": r.name, "seats": len(r.candidates), "started": r.started_at is not None} for r in rooms
+        ],
+        "holding": _holding(exam),
+        "report": exam.assembly_report and {**exam.assembly_report, "by": _who(exam.assembly_report["by"])},
+        "backups": {
+            "ready": papers[(assembly.BACKUP, False, False)],
+            "used": papers[(assembly.BACKUP, True, False)],
+            "void": papers[(assembly.BACKUP, False, True)],
+        },
+        "replaced": sum(n for (kind, _, _), n in papers.items() if kind == assembly.REPLACED),
+    }
