@@ -21,6 +21,7 @@ export const zh = {
   checkOk: "检查通过：蓝图有效，题库现有试题足够组卷。",
   saved: (v) => `已保存为第${v}版。`,
   problems: "发现以下问题，未保存：",
+  spareless: "提醒：以下细目的试题恰好够用，每份试卷（包括备用卷）都会用到；其中任一题泄密时将无备用卷可换。建议补充试题或调整细目。",
   draftTitle: "按题库生成草稿",
   draftHint: "按题库中各鉴定点、各难度的试题数量按比例分配，生成草稿后请按认定要素细目表调整。",
   bank: "题库", makeDraft: "生成草稿",
@@ -39,7 +40,7 @@ export const zh = {
   sitting: {
     starts: (when) => `开考时间 ${when}`,
     blueprint: (v) => `使用蓝图第${v}版`, noBlueprint: "尚未指定蓝图",
-    newer: (v) => `改用第${v}版`,
+    useVersion: "改用所选版本（需重新组卷）",
     rooms: "考场", seats: "座位", pairs: "相邻座位对", overlapMean: "相邻平均重题率", overlapWorst: "相邻最高重题率",
     notPrepared: "尚未提前组卷：考生确认入场时将逐个抽卷。建议开考前提前组卷，相邻座位试卷差异更大。",
     prepared: (when, who, papers, backups) => `已于 ${when} 由 ${who} 组卷：${papers} 份座位试卷，${backups} 份备用卷。`,

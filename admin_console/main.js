@@ -28,6 +28,12 @@ async function start() {
   return showBlueprints();
 }
 
+function warningList(warnings) {
+  if (!warnings?.length) return null;
+  return h("div", { class: "warning warnings" }, h("strong", {}, zh.spareless),
+    h("ul", {}, warnings.map((w) => h("li", {}, w))));
+}
+
 function problemList(message) {
   return h("div", { id: "problems" }, h("p", { class: "error" }, zh.problems),
     h("ul", { class: "problems" }, message.split("；").map((p) => h("li", {}, p))));
@@ -210,7 +216,7 @@ function showEditor(panel, editing, result) {
     h("div", { class: "row-actions" },
       h("button", { type: "button", class: "secondary", id: "check-blueprint", onclick: async () => {
         const reply = await send("/api/admin/blueprints/check");
-        if (reply) mount(message, h("p", { class: "ok", id: "check-ok" }, zh.checkOk));
+        if (reply) mount(message, h("p", { class: "ok", id: "check-ok" }, zh.checkOk), warningList(reply.warnings));
       } }, zh.check),
       h("button", { type: "button", class: "primary", id: "save-blueprint", onclick: async () => {
         const reply = await send("/api/admin/blueprints");
@@ -243,19 +249,22 @@ function sittingCard(s) {
     if (!reply.ok) return mount(message, h("p", { class: "error", role: "alert" }, reply.error.message));
     start();
   };
-  const newer = s.newest_blueprint && s.blueprint && s.newest_blueprint.version !== s.blueprint.version;
+  const choices = s.versions.filter((v) => v.id !== s.blueprint?.id);
+  const version = h("select", { class: "version-choice", id: `version-${s.id}` },
+    choices.map((v) => h("option", { value: v.id }, zh.version(v.version))));
   const byRoom = new Map((report?.rooms || []).map((r) => [r.room_id, r]));
   return h("div", { class: "card sitting", dataset: { sitting: s.id } },
     h("h2", {}, s.name),
     h("div", { class: "meta" }, `${s.occupation_code} ${s.occupation_name} ${s.level_name} · ${z.starts(when(s.scheduled_start))} · `,
       s.blueprint ? z.blueprint(s.blueprint.version) : z.noBlueprint),
-    newer && !locked ? h("div", { class: "row-actions" }, h("button", { type: "button", class: "secondary",
-      id: `use-blueprint-${s.id}`,
-      onclick: () => act(`/api/admin/sittings/${s.id}/blueprint`, { blueprint_id: s.newest_blueprint.id }) },
-    z.newer(s.newest_blueprint.version))) : null,
+    choices.length && !locked ? h("div", { class: "row-actions" }, version,
+      h("button", { type: "button", class: "secondary", id: `use-blueprint-${s.id}`,
+        onclick: () => act(`/api/admin/sittings/${s.id}/blueprint`, { blueprint_id: Number(version.value) }) },
+      z.useVersion)) : null,
     report ? h("p", { class: "ok prepared" }, z.prepared(when(report.prepared_at), report.by, report.papers, report.backups))
       : h("p", { class: "warning not-prepared" }, z.notPrepared),
     report ? h("p", { class: "hint" }, z.bankVersion(report.bank_version, report.pool_size)) : null,
+    report ? warningList(report.warnings) : null,
     h("table", { class: "grid rooms" },
       h("thead", {}, h("tr", {}, [z.rooms, z.seats, z.pairs, z.overlapMean, z.overlapWorst].map((c, i) =>
         h("th", { class: i ? "n" : "" }, c)))),

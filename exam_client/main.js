@@ -109,6 +109,7 @@ function connect() {
       if (ui.state) syncClock(notice.clock);
       if (!ui.warned && ui.paperView) showTimeWarning(notice.clock.remaining_ms);
     }
+    if (notice.kind === "announcement") showAnnouncement(notice.text);
   });
   socket.on("session_ended", (info) => endSession(info.message));
   socket.on("connect_error", (err) => {
@@ -121,6 +122,17 @@ function connect() {
   socket.on("connect", () => setSaveStatus(ui.journal && ui.journal.size ? "saving" : "saved"));
   socket.on("error", (err) => console.warn("server refused", err));
 }
+
+// Leaving the exam window (another program, another tab) is reported to the proctors while answering.
+let focusLost = false;
+function reportFocus(lost) {
+  if (lost === focusLost) return;
+  focusLost = lost;
+  if (lost && ui.state?.phase === "answering" && ui.socket?.connected) ui.socket.emit("focus", { lost: true });
+}
+window.addEventListener("blur", () => reportFocus(true));
+window.addEventListener("focus", () => reportFocus(false));
+document.addEventListener("visibilitychange", () => reportFocus(document.visibilityState === "hidden"));
 
 function endSession(message) {
   ui.socket?.disconnect();
@@ -146,6 +158,11 @@ function render(state) {
   const ticket = state.candidate.ticket;
   if (!ui.journal || ui.journal.key !== `jikao.journal.${ticket}`) ui.journal = new Journal(ticket);
   renderHeader(state);
+  const latest = state.announcements?.at(-1);
+  if (latest && banner.hidden) {
+    banner.hidden = false;
+    banner.textContent = `${zh.announcementTitle}：${latest.text}`;
+  }
   if (!ui.countdown) ui.countdown = new Countdown((ms) => onTick(ms));
   syncClock(state.clock);
   switch (state.phase) {
@@ -208,6 +225,7 @@ function showPaper(state) {
     ui.paperView = null;
     ui.submitButton = null;
     ui.submitNote = null;
+    document.getElementById("submit-dialog")?.remove(); // it counted the old paper's unanswered items
   }
   if (ui.paperNo !== state.paper_no) {
     const inPaper = new Set(state.paper.sections.flatMap((s) => s.items.map((item) => item.id)));
@@ -234,6 +252,20 @@ function showPaper(state) {
   resend();
   if (state.clock.remaining_ms <= state.warning_s * 1000 && !ui.warned) showTimeWarning(state.clock.remaining_ms);
   if (state.paper_replaced) showPaperReplaced(state);
+}
+
+// The proctor's broadcast: shown at once over whatever screen is up, and kept in the banner.
+function showAnnouncement(text) {
+  document.getElementById("announcement")?.remove();
+  const dialog = h("dialog", { class: "modal", id: "announcement" },
+    h("h2", {}, zh.announcementTitle),
+    h("p", { class: "announcement-text" }, text),
+    h("div", { class: "actions" }, h("button", { type: "button", class: "primary large",
+      onclick: () => { dialog.close(); dialog.remove(); } }, zh.ok)));
+  document.body.append(dialog);
+  dialog.showModal();
+  banner.hidden = false;
+  banner.textContent = `${zh.announcementTitle}：${text}`;
 }
 
 // Said once per replacement, even across a reload: the candidate must know why the questions changed.
@@ -268,7 +300,7 @@ function sendAnswer(itemId, response) {
 }
 
 // Refusals that no retry can change; anything else (a busy or failing server, a pause) is retried.
-const FINAL_REFUSALS = ["not_in_paper", "invalid_response", "invalid_payload"];
+const FINAL_REFUSALS = ["invalid_response", "invalid_payload"];
 const PHASE_CHANGES = ["time_up", "submitted", "session_ended", "not_started"];
 const RETRY_MS = 3000;
 
@@ -280,6 +312,10 @@ function emitAnswer(itemId, response, seq) {
     if (ack.ok) {
       ui.journal.acknowledge(ack.item_id, ack.seq);
       setSaveStatus(ui.journal.size ? "saving" : "saved");
+    } else if (ack.error.code === "not_in_paper") {
+      // The item left the paper (a backup paper replaced it): nothing is lost; show the paper as it is now.
+      ui.journal.acknowledge(itemId, seq);
+      ui.socket.emit("get_state", {}, (reply) => reply.ok && render(reply.state));
     } else if (PHASE_CHANGES.includes(ack.error.code)) {
       ui.socket.emit("get_state", {}, (reply) => reply.ok && render(reply.state));
     } else if (FINAL_REFUSALS.includes(ack.error.code)) {
@@ -395,7 +431,7 @@ function showSubmitted(state) {
   teardownPaper();
   ui.journal?.clear();
   const lines = [
-    h("p", { class: "lead" }, state.submit_reason === "time_up" ? zh.submittedByTime : zh.submittedByCandidate),
+    h("p", { class: "lead" }, zh.submittedBy[state.submit_reason] || zh.submittedBy.candidate),
     h("p", {}, zh.submittedAt(formatClockTime(state.submitted_at, state.timezone))),
     h("p", {}, zh.submittedAnswered(state.answered, state.total)),
     "score" in state ? h("p", { class: "score", id: "score" }, zh.scoreLine(state.score, state.passed))

@@ -182,6 +182,16 @@ def check_feasible(blueprint: Blueprint, pool: list[PoolItem]) -> dict[Cell, lis
     return candidates
 
 
+def spareless(candidates: dict[Cell, list[PoolItem]]) -> list[str]:
+    """Cells the bank fills exactly: their items are on every paper, so if one of them leaks no backup paper
+    can replace it. Worth a warning before the exam."""
+    return [
+        f"{cell.label()}：题库只有 {cell.count} 题，每份试卷都含这些题，其中任一题泄密时将无备用卷可换"
+        for cell, found in candidates.items()
+        if len(found) == cell.count
+    ]
+
+
 def bank_version(pool: list[PoolItem], versions: dict[int, int] | None = None) -> str:
     """A digest of exactly which items (and versions) a paper could have been drawn from."""
     digest = hashlib.sha256()

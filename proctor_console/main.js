@@ -69,6 +69,7 @@ function connect() {
     renderCounts();
   });
   socket.on("room_update", (room) => renderRoom(room));
+  socket.on("feed", (line) => addFeedLine(line));
   socket.on("error", (err) => console.warn("server refused", err));
 }
 
@@ -108,59 +109,188 @@ function renderRoom(room) {
   state.room = room;
   state.seats = new Map(room.seats.map((s) => [s.candidate_id, s]));
   state.clockBase = { at: performance.now(), clock: room.clock };
+  state.serverOffset = Date.parse(room.clock.server_now) - Date.now(); // server time = Date.now() + offset
   renderTopbar();
   const grid = h("div", { class: "seat-grid", id: "seat-grid",
     style: `grid-template-columns: repeat(${room.cols}, minmax(9rem, 1fr))` });
   const started = room.clock.started_at !== null;
-  const startButton = h("button", { type: "button", class: "primary big", id: "start-room", disabled: started,
+  const canAct = state.account.role !== "supervisor";
+  const startButton = h("button", { type: "button", class: "primary big", id: "start-room", disabled: started || !canAct,
     onclick: () => confirmStart() }, started ? zh.started : zh.startRoom);
+  const roomActions = canAct && started ? h("div", { class: "room-actions" },
+    room.clock.paused
+      ? h("button", { type: "button", class: "primary", id: "resume-room", onclick: () => ask(zh.resumeRoom,
+        [{ name: "reason", label: zh.reasonOptional, value: "" }], (v) => emit("resume_room", { room_id: room.id, reason: v.reason })) },
+      zh.resumeRoom)
+      : h("button", { type: "button", class: "secondary", id: "pause-room", onclick: () => ask(zh.pauseRoom,
+        [{ name: "reason", label: zh.reason, required: true }], (v) => emit("pause_room", { room_id: room.id, reason: v.reason })) },
+      zh.pauseRoom),
+    h("button", { type: "button", class: "secondary", id: "extend-room", onclick: () => ask(zh.extendRoom, extendFields(),
+      (v) => emit("extend", { room_id: room.id, minutes: Number(v.minutes), reason: v.reason })) }, zh.extendRoom),
+    h("button", { type: "button", class: "secondary", id: "announce", onclick: () => ask(zh.announce,
+      [{ name: "text", label: zh.announceText, required: true, multiline: true }],
+      (v) => emit("announce", { room_id: room.id, text: v.text })) }, zh.announce)) : null;
+  const feed = h("ol", { class: "feed", id: "feed" });
   mount(app,
     h("section", { class: "room-head" },
       h("div", { class: "clock-panel", id: "clock-panel" }),
       h("div", { class: "counts", id: "counts" }),
+      roomActions,
       startButton),
-    h("p", { class: "legend-line" }, zh.seatLegend),
-    h("div", { class: "podium" }, zh.podium),
-    grid);
+    h("div", { class: "room-body" },
+      h("div", { class: "room-map" },
+        h("p", { class: "legend-line" }, zh.seatLegend),
+        h("div", { class: "podium" }, zh.podium),
+        grid),
+      h("aside", { class: "feed-panel" }, h("h2", {}, zh.feedTitle), feed)));
   for (let r = 1; r <= room.rows; r++) {
     for (let c = 1; c <= room.cols; c++) {
       grid.append(h("div", { class: "seat empty", id: `cell-${r}-${c}`, style: `grid-row:${r};grid-column:${c}` }));
     }
   }
+  for (const line of room.feed) addFeedLine(line);
   for (const seat of state.seats.values()) renderSeat(seat);
   renderCounts();
   renderClock();
 }
 
+function addFeedLine(line) {
+  const feed = document.getElementById("feed");
+  if (!feed || (state.room && line.room_id !== state.room.id)) return;
+  feed.prepend(h("li", { class: `feed-${line.kind}`, dataset: { kind: line.kind } },
+    h("time", {}, fmtTime(line.at)), " ", line.text));
+  while (feed.children.length > 300) feed.lastChild.remove();
+}
+
+function emit(event, payload) {
+  return new Promise((resolve) => state.socket.emit(event, payload, (reply) => resolve(reply)));
+}
+
+function extendFields() {
+  return [{ name: "minutes", label: zh.minutes, type: "number", value: "10", required: true },
+    { name: "reason", label: zh.reason, required: true }];
+}
+
+// A small form in a dialog: fields [{name, label, type, value, required, multiline}]; ``send`` returns the ack.
+function ask(title, fields, send, note) {
+  const error = h("p", { class: "error", role: "alert" });
+  const inputs = fields.map((f) => f.multiline
+    ? h("textarea", { name: f.name, id: `ask-${f.name}`, rows: 3, required: f.required }, f.value || "")
+    : h("input", { name: f.name, id: `ask-${f.name}`, type: f.type || "text", value: f.value ?? "", required: f.required,
+      min: f.type === "number" ? 1 : undefined, max: f.type === "number" ? 120 : undefined }));
+  const form = h("form", { method: "dialog", onsubmit: async (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(fields.map((f, i) => [f.name, inputs[i].value.trim()]));
+    const reply = await send(values);
+    if (!reply.ok) return (error.textContent = reply.error.message);
+    dialog.remove();
+  } },
+    h("h2", {}, title),
+    note ? h("p", { class: "hint" }, note) : null,
+    fields.map((f, i) => h("label", { class: "field" }, f.label, inputs[i])),
+    error,
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "secondary", onclick: () => dialog.remove() }, zh.cancel),
+      h("button", { type: "submit", class: "primary", id: "ask-ok" }, zh.ok)));
+  const dialog = h("dialog", { class: "modal", id: "ask-dialog" }, form);
+  document.body.append(dialog);
+  dialog.showModal();
+  inputs[0]?.focus();
+}
+
+function serverNow() {
+  return Date.now() + (state.serverOffset || 0);
+}
+
+// The state shown: the server's, plus 长时间无操作 worked out here as time passes without events.
+function shownState(seat) {
+  if (seat.state === "answering" && seat.last_seen_at &&
+      serverNow() - Date.parse(seat.last_seen_at) > state.room.idle_after_s * 1000) return "idle";
+  return seat.state;
+}
+
 function renderSeat(seat) {
   const cell = document.getElementById(`cell-${seat.row}-${seat.col}`);
   if (!cell) return;
+  const shown = shownState(seat);
   const progress = seat.total ? h("div", { class: "progress" },
     h("div", { class: "bar", style: `width:${Math.round((100 * seat.answered) / seat.total)}%` }),
     h("span", {}, zh.progress(seat.answered, seat.total))) : null;
   const canAct = state.account.role !== "supervisor";
   const action = seat.state === "awaiting_confirmation" && canAct
-    ? h("button", { type: "button", class: "primary small verify", onclick: () => openVerify(seat) }, zh.verify)
+    ? h("button", { type: "button", class: "primary small verify", onclick: (event) => { event.stopPropagation(); openVerify(seat); } },
+      zh.verify)
     : null;
-  const extra = seat.state === "submitted" ? h("div", { class: "seat-note" },
-    `${zh.submittedBy[seat.submit_reason] || ""} ${fmtTime(seat.submitted_at)}`) : null;
-  const fresh = h("div", { class: `seat state-${seat.state}`, id: cell.id, style: cell.getAttribute("style"),
-    dataset: { candidateId: seat.candidate_id, state: seat.state } },
+  const notes = [];
+  if (seat.state === "submitted") notes.push(`${zh.submittedBy[seat.submit_reason] || ""} ${fmtTime(seat.submitted_at)}`);
+  if (shown === "disconnected") notes.push(zh.disconnectedSince(fmtTime(seat.disconnected_at)));
+  if (shown === "idle" || (seat.state === "answering" && seat.last_seen_at)) {
+    notes.push(zh.lastActivity(Math.floor((serverNow() - Date.parse(seat.last_seen_at)) / 60000)));
+  }
+  if (seat.own_clock && seat.state !== "submitted") notes.push(zh.ownClock(fmtDuration(seat.own_clock.remaining_ms), seat.own_clock.paused));
+  if (seat.focus_lost) notes.push(zh.focusLost(seat.focus_lost));
+  if (seat.paper_no > 1) notes.push(zh.paperReplaced);
+  const fresh = h("div", { class: `seat state-${shown}`, id: cell.id, style: cell.getAttribute("style"),
+    dataset: { candidateId: seat.candidate_id, state: shown }, tabindex: 0,
+    onclick: () => openSeat(seat.candidate_id) },
     h("div", { class: "seat-top" }, h("span", { class: "seat-no" }, String(seat.seat).padStart(2, "0")),
-      h("span", { class: "state-label" }, seat.state_label)),
+      h("span", { class: "state-label" }, zh.states[shown] || seat.state_label)),
     h("div", { class: "seat-name" }, seat.name),
     h("div", { class: "seat-ticket" }, seat.ticket),
-    progress, extra,
-    seat.paper_no > 1 ? h("div", { class: "seat-note replaced" }, zh.paperReplaced) : null,
+    progress,
+    notes.map((n) => h("div", { class: "seat-note" }, n)),
     action);
   cell.replaceWith(fresh);
+}
+// Idle times and "last activity" move on without any event.
+setInterval(() => { if (state.room) for (const seat of state.seats.values()) renderSeat(seat); }, 15000);
+
+// One candidate: details and what the proctor may do for them.
+function openSeat(candidateId) {
+  const seat = state.seats.get(candidateId);
+  if (!seat || seat.state === "not_logged_in") return;
+  const canAct = state.account.role !== "supervisor";
+  const id = { candidate_id: seat.candidate_id };
+  const running = ["answering", "paused", "disconnected"].includes(seat.state);
+  const ownPaused = seat.own_clock?.paused && !state.room.clock.paused;
+  const close = () => dialog.remove();
+  const then = (fn) => () => { close(); fn(); };
+  const buttons = canAct && running ? [
+    ownPaused
+      ? h("button", { type: "button", class: "primary", id: "resume-candidate", onclick: then(() => ask(zh.resumeCandidate,
+        [{ name: "reason", label: zh.reasonOptional }], (v) => emit("resume_candidate", { ...id, reason: v.reason }))) }, zh.resumeCandidate)
+      : h("button", { type: "button", class: "secondary", id: "pause-candidate", onclick: then(() => ask(zh.pauseCandidate,
+        [{ name: "reason", label: zh.reason, required: true }], (v) => emit("pause_candidate", { ...id, reason: v.reason }))) }, zh.pauseCandidate),
+    h("button", { type: "button", class: "secondary", id: "extend-candidate", onclick: then(() => ask(zh.extendCandidate, extendFields(),
+      (v) => emit("extend", { ...id, minutes: Number(v.minutes), reason: v.reason }))) }, zh.extendCandidate),
+    h("button", { type: "button", class: "danger", id: "force-submit", onclick: then(() => ask(zh.forceSubmit,
+      [{ name: "reason", label: zh.reason, required: true }], (v) => emit("force_submit", { ...id, reason: v.reason }),
+      zh.forceSubmitWarning)) }, zh.forceSubmit),
+  ] : [];
+  const rows = [
+    [zh.fields.seat, seat.seat], [zh.fields.name, seat.name], [zh.fields.ticket, seat.ticket],
+    [zh.fields.id_number, seat.id_number], [zh.fields.state, zh.states[shownState(seat)] || seat.state_label],
+    [zh.fields.loggedIn, fmtTime(seat.logged_in_at)],
+    seat.total ? [zh.fields.progress, zh.progress(seat.answered, seat.total)] : null,
+    seat.own_clock ? [zh.fields.ownRemaining, fmtDuration(seat.own_clock.remaining_ms)] : null,
+  ].filter(Boolean);
+  const dialog = h("dialog", { class: "modal", id: "seat-dialog" },
+    h("h2", {}, zh.seatTitle(seat.seat, seat.name)),
+    h("table", { class: "identity" }, h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, String(v)))))),
+    h("div", { class: "actions" }, buttons, h("button", { type: "button", class: "secondary", onclick: close }, zh.close)));
+  document.body.append(dialog);
+  dialog.showModal();
 }
 
 function renderCounts() {
   const el = document.getElementById("counts");
   if (!el) return;
-  const counts = { expected: state.seats.size };
-  for (const seat of state.seats.values()) counts[seat.state] = (counts[seat.state] || 0) + 1;
+  const counts = { expected: state.seats.size, present: 0 };
+  for (const seat of state.seats.values()) {
+    const shown = shownState(seat);
+    counts[shown] = (counts[shown] || 0) + 1;
+    if (seat.state !== "not_logged_in") counts.present += 1;
+  }
   mount(el, ...Object.entries(zh.counts).map(([key, label]) =>
     h("div", { class: `count count-${key}` }, h("span", { class: "n", id: `count-${key}` }, String(counts[key] || 0)),
       h("span", { class: "l" }, label))));

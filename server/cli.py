@@ -859,6 +859,13 @@ def _run(app, host: str, port: int) -> None:
         if server is not None:
             server.stop(timeout=2)
 
+    from server.db import write_transaction
+    from server.exam.service import reset_presence
+    from server.extensions import db as database
+    from server.timeutil import now
+
+    with app.app_context(), write_transaction(database.session):
+        reset_presence(database.session, now())
     gevent.signal_handler(signal.SIGTERM, stop)
     gevent.signal_handler(signal.SIGINT, stop)
     socketio.start_background_task(run_forever, app, app.config["SWEEP_INTERVAL"])

@@ -6,20 +6,16 @@ Called only after the unit of work has committed, so a screen never shows what i
 from __future__ import annotations
 
 from server.exam import service
+from server.exam.feed import PROCTOR_NS, room_channel
 from server.exam.models import Attempt, Candidate
 from server.extensions import db, socketio
 from server.timeutil import now
 
 CANDIDATE_NS = "/candidate"
-PROCTOR_NS = "/proctor"
 
 
 def attempt_channel(attempt_id: int) -> str:
     return f"attempt:{attempt_id}"
-
-
-def room_channel(room_id: int) -> str:
-    return f"room:{room_id}"
 
 
 def push_state(attempt: Attempt, to: str | None = None) -> None:
@@ -60,3 +56,19 @@ def notify_room(room) -> None:
     from server.proctor.service import room_view
 
     socketio.emit("room_update", room_view(db.session, room, now()), to=room_channel(room.id), namespace=PROCTOR_NS)
+
+
+def candidates_channel(room_id: int) -> str:
+    """Every exam client of the room (for announcements)."""
+    return f"room-candidates:{room_id}"
+
+
+def push_room_states(room) -> None:
+    """The room's clock changed: every candidate's screen gets its state again."""
+    for candidate in room.candidates:
+        if candidate.attempt is not None:
+            push_state(candidate.attempt)
+
+
+def announce_to_room(room, notice: dict) -> None:
+    socketio.emit("notice", notice, to=candidates_channel(room.id), namespace=CANDIDATE_NS)

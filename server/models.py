@@ -13,6 +13,7 @@ from server.exam.models import (
     PaperBlueprint,
     PreparedPaper,
     Room,
+    RoomEvent,
     RoomProctor,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "Item",
     "ItemVersion",
     "Room",
+    "RoomEvent",
     "RoomProctor",
     "SiteKey",
     "TrustedSigner",

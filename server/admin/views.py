@@ -7,13 +7,14 @@ it needs this server's bank open (both custodians at start).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import func, select
 
 from item_bank import ITEM_TYPES
-from item_bank.blueprint import BlueprintError, check_feasible, parse_blueprint, simulate, suggest
+from item_bank.blueprint import BlueprintError, check_feasible, parse_blueprint, simulate, spareless, suggest
 from server import audit
 from server.auth.models import Account
 from server.auth.views import role_required
@@ -23,12 +24,12 @@ from server.db import write_transaction
 from server.errors import ExamError
 from server.exam import assembly, blueprints
 from server.exam.models import LEVEL_NAMES, Attempt, Candidate, ExamSession, PaperBlueprint, PreparedPaper, Room
-from server.extensions import db
+from server.extensions import db, run_blocking
 from server.timeutil import iso, now
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 STATUS = {"forbidden": 403, "unknown_blueprint": 404, "unknown_session": 404, "bank_locked": 409}
-MAX_SIMULATED = 20_000  # papers per simulation from this screen (the CLI allows more)
+MAX_SIMULATED = 10_000  # papers per simulation from this screen (the CLI allows more)
 
 exam_admin = role_required("exam_admin", "只有考务管理员可以管理组卷蓝图和试卷。")
 
@@ -121,10 +122,10 @@ def check_blueprint(account):
     except BlueprintError as exc:
         raise ExamError("invalid_blueprint", "；".join(exc.problems)) from exc
     try:
-        check_feasible(parsed, blueprints.pool_metadata(db.session, parsed.occupation_code, parsed.level))
+        found = check_feasible(parsed, blueprints.pool_metadata(db.session, parsed.occupation_code, parsed.level))
     except BlueprintError as exc:
         raise ExamError("infeasible_blueprint", "；".join(exc.problems)) from exc
-    return jsonify(ok=True, summary=blueprints.describe(parsed))
+    return jsonify(ok=True, summary=blueprints.describe(parsed), warnings=spareless(found))
 
 
 @bp.post("/blueprints/suggest")
@@ -134,15 +135,29 @@ def suggest_blueprint(account):
     body = _body()
     occupation, level = str(body.get("occupation_code", "")), _int(body, "level", 1, 5)
     sections = body.get("sections")
-    if not isinstance(sections, list) or not sections:
-        raise ExamError("invalid_payload", "请填写各部分的题型、题数和每题分值。")
+    if not isinstance(sections, list) or not sections or not all(_section_ok(s) for s in sections):
+        raise ExamError("invalid_payload", "各部分须写明题型、题数（正整数）和每题分值（正数）。")
     try:
         plan = suggest(blueprints.pool_metadata(db.session, occupation, level), sections, occupation, level)
         parse_blueprint(plan)
-    except (BlueprintError, KeyError, TypeError) as exc:
-        problems = exc.problems if isinstance(exc, BlueprintError) else ["各部分须写明题型、题数和每题分值"]
-        raise ExamError("invalid_blueprint", "；".join(problems)) from exc
+    except BlueprintError as exc:
+        raise ExamError("invalid_blueprint", "；".join(exc.problems)) from exc
     return jsonify(ok=True, blueprint=plan)
+
+
+def _section_ok(section) -> bool:
+    if not isinstance(section, dict) or section.get("type") not in ITEM_TYPES:
+        return False
+    count, points = section.get("count"), section.get("points")
+    return (
+        isinstance(count, int)
+        and not isinstance(count, bool)
+        and 0 < count <= 1000
+        and isinstance(points, int | float)
+        and not isinstance(points, bool)
+        and math.isfinite(points)
+        and 0 < points <= 100
+    )
 
 
 @bp.post("/blueprints/<int:blueprint_id>/simulate")
@@ -159,7 +174,8 @@ def simulate_blueprint(account, blueprint_id: int):
     seed = _int(body, "seed", 0, 2**62, 2026)
     pool = blueprints.pool_metadata(db.session, row.occupation_code, row.level)
     try:
-        report = simulate(parse_blueprint(row.data), pool, papers, seed, rows, cols, float(tolerance))
+        # Seconds of pure computation: off the event loop, so live exams in progress are not held up.
+        report = run_blocking(simulate, parse_blueprint(row.data), pool, papers, seed, rows, cols, float(tolerance))
     except BlueprintError as exc:
         raise ExamError("infeasible_blueprint", "；".join(exc.problems)) from exc
     with write_transaction(db.session):
@@ -295,6 +311,14 @@ def _sitting_view(exam: ExamSession) -> dict:
         "scheduled_start": iso(exam.scheduled_start),
         "blueprint": {"id": exam.blueprint.id, "version": exam.blueprint.version} if exam.blueprint else None,
         "newest_blueprint": {"id": newest.id, "version": newest.version} if newest else None,
+        "versions": [
+            {"id": b.id, "version": b.version}
+            for b in db.session.scalars(
+                select(PaperBlueprint)
+                .where(PaperBlueprint.occupation_code == exam.occupation_code, PaperBlueprint.level == exam.level)
+                .order_by(PaperBlueprint.version.desc())
+            )
+        ],
         "rooms": [
             {"id": r.id, "name": r.name, "seats": len(r.candidates), "started": r.started_at is not None} for r in rooms
         ],

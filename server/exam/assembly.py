@@ -31,6 +31,7 @@ from item_bank.blueprint import (
     parse_blueprint,
     pool_item,
     seat_seed,
+    spareless,
 )
 from item_bank.crypto import seal, unseal
 from item_bank.paper import paper_item_ids
@@ -38,12 +39,13 @@ from server import audit
 from server.bank.models import Item
 from server.bank.service import active_pool
 from server.errors import ExamError
+from server.exam import feed
 from server.exam.models import Attempt, Candidate, ExamSession, PreparedPaper, Room
 from server.exam.sealing import seal_paper, session_key
 from server.timeutil import iso
 
 SEAT, BACKUP, REPLACED = "seat", "backup", "replaced"
-LEAKED_REASON = "含有已标记泄密的试题"
+LEAKED_REASON = "含有已泄密或已停用的试题"
 
 
 @dataclass
@@ -108,6 +110,9 @@ def prepare(session, exam: ExamSession, actor: str, now: datetime, backups: int 
 
     Allowed until the first candidate of the sitting is confirmed (and so holds a paper); doing it again
     before then draws everything anew from the bank as it is now."""
+    # Deleting first takes the database's write lock: no confirmation (in this process or another) can
+    # slip in between the check below and the new papers. A refusal rolls the deletion back.
+    session.execute(delete(PreparedPaper).where(PreparedPaper.session_id == exam.id, PreparedPaper.kind != REPLACED))
     holding = session.scalar(
         select(func.count(Attempt.id))
         .join(Candidate)
@@ -120,7 +125,6 @@ def prepare(session, exam: ExamSession, actor: str, now: datetime, backups: int 
     if not 0 <= backups <= 500:
         raise ExamError("invalid_backups", "备用卷份数应在 0 到 500 之间。")
     drawn = sitting_pool(session, exam)
-    session.execute(delete(PreparedPaper).where(PreparedPaper.session_id == exam.id, PreparedPaper.kind != REPLACED))
     rooms = []
     for room in session.scalars(select(Room).where(Room.session_id == exam.id).order_by(Room.id)):
         by_label = {seat_label(room.id, c.seat_no): c for c in room.candidates}
@@ -165,6 +169,7 @@ def prepare(session, exam: ExamSession, actor: str, now: datetime, backups: int 
         "papers": sum(r["seats"] for r in rooms),
         "backups": backups,
         "rooms": rooms,
+        "warnings": spareless(drawn.candidates),
     }
     exam.assembly_report = report
     audit.record(
@@ -181,16 +186,23 @@ def prepare(session, exam: ExamSession, actor: str, now: datetime, backups: int 
     return report
 
 
-def _add_backup(
-    session, exam: ExamSession, drawn: SittingPool, number: int, avoid: dict[int, int], now: datetime
-) -> PreparedPaper:
-    """The backup paper of that number: drawn like a seat's, keeping clear of the other backups' items."""
+def _backup_paper(exam: ExamSession, drawn: SittingPool, number: int, avoid: dict[int, int]) -> dict:
+    """The backup paper of that number: drawn like a seat's, keeping clear of the items in ``avoid`` (the
+    backups drawn before it), which it then joins."""
     label = backup_label(number)
     paper = assemble(drawn.blueprint, drawn.candidates, seat_seed(exam.seed, label), avoid)
     paper["bank_version"] = drawn.version
     paper["backup"] = label
     for item_id in item_ids(paper):
         avoid[item_id] = avoid.get(item_id, 0) + 1
+    return paper
+
+
+def _add_backup(
+    session, exam: ExamSession, drawn: SittingPool, number: int, avoid: dict[int, int], now: datetime
+) -> PreparedPaper:
+    label = backup_label(number)
+    paper = _backup_paper(exam, drawn, number, avoid)
     row = PreparedPaper(
         session_id=exam.id, kind=BACKUP, label=label, sealed=_seal(exam, BACKUP, label, paper), created_at=now
     )
@@ -199,8 +211,8 @@ def _add_backup(
 
 
 def verify(session, exam: ExamSession) -> list[str]:
-    """Draw the prepared seat papers again from the recorded seed and compare them bit for bit (an audit).
-    Returns the seats whose stored paper differs; refused if the bank has changed since assembly."""
+    """Draw the prepared seat and backup papers again from the recorded seed and compare them bit for bit (an
+    audit). Returns the labels whose stored paper differs; refused if the bank has changed since assembly."""
     report = exam.assembly_report
     if not report:
         raise ExamError("not_prepared", "本场次尚未提前组卷。")
@@ -226,6 +238,18 @@ def verify(session, exam: ExamSession) -> list[str]:
             paper["bank_version"] = drawn.version
             if label not in rows or open_prepared(exam, rows[label]) != paper:
                 differing.append(label)
+    backups = {
+        row.label: row
+        for row in session.scalars(
+            select(PreparedPaper).where(PreparedPaper.session_id == exam.id, PreparedPaper.kind == BACKUP)
+        )
+    }
+    avoid: dict[int, int] = {}
+    for number in range(1, report["backups"] + 1):  # drawn in order, each keeping clear of the ones before
+        label = backup_label(number)
+        paper = _backup_paper(exam, drawn, number, avoid)
+        if label not in backups or open_prepared(exam, backups[label]) != paper:
+            differing.append(label)
     return differing
 
 
@@ -305,7 +329,7 @@ def replace_paper(session, attempt: Attempt, actor: str, reason: str, now: datet
             seat_no=attempt.candidate.seat_no,
             sealed=_seal(exam, REPLACED, f"a{attempt.id}p{attempt.paper_no}", old),
             attempt_id=attempt.id,
-            assigned_at=attempt.confirmed_at,
+            assigned_at=attempt.paper_replaced_at or attempt.confirmed_at,
             void_reason=reason,
             created_at=now,
         )
@@ -333,6 +357,7 @@ def replace_paper(session, attempt: Attempt, actor: str, reason: str, now: datet
         kept=kept,
         dropped=len(dropped),
     )
+    feed.about(session, attempt.candidate, "paper", f"{reason}，已更换为备用卷 {backup.label}", now)
     return Replacement(attempt, backup.label, kept, len(dropped))
 
 
@@ -378,7 +403,18 @@ def replace_leaked(session, now: datetime) -> list[Replacement]:
     replaced = []
     for attempt in session.scalars(select(Attempt).where(Attempt.status == "confirmed")):
         found = set(paper_item_ids(attempt.paper)) & leaked
-        if found:
-            codes = "、".join(sorted(session.scalars(select(Item.code).where(Item.id.in_(found)))))
+        if not found:
+            continue
+        codes = "、".join(sorted(session.scalars(select(Item.code).where(Item.id.in_(found)))))
+        try:  # refused before it changes anything but voiding bad backups, so the others' replacements stand
             replaced.append(replace_paper(session, attempt, "system", f"试卷含泄密试题 {codes}", now))
+        except ExamError as exc:
+            audit.record(session, now, "system", "paper.replace_failed", f"attempt:{attempt.id}", reason=exc.message)
+            feed.about(
+                session,
+                attempt.candidate,
+                "paper",
+                f"试卷含泄密试题 {codes}，但没有可用的备用卷（{exc.message}）。请报告主考和考务管理员处理",
+                now,
+            )
     return replaced

@@ -3,6 +3,10 @@
 Nothing here reads the system time: the caller passes ``now``. A clock starts with a ``start`` event;
 ``pause``/``resume`` stop and restart it (the paused span is added to the deadline) and ``extend``
 adds seconds. Remaining time is never negative.
+
+A candidate's clock merges the room's ticks with their own, each tick naming its ``scope`` ("room" or
+the candidate's): the clock stands still while either is paused, and resuming one scope does not end a
+pause of the other.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ class Tick:
     kind: str
     at: datetime
     seconds: int = 0
+    scope: str = "room"
 
 
 @dataclass(frozen=True)
@@ -41,17 +46,22 @@ def clock_state(duration: timedelta, ticks: list[Tick], now: datetime) -> ClockS
     started_at = next((t.at for t in ticks if t.kind == "start"), None)
     if started_at is None:
         return ClockState(None, None, False, duration)
+    paused_scopes: set[str] = set()
     paused_since: datetime | None = None
     paused_total = timedelta(0)
     extra = timedelta(0)
     for tick in ticks:
         if tick.at < started_at:
             continue
-        if tick.kind == "pause" and paused_since is None:
-            paused_since = tick.at
-        elif tick.kind == "resume" and paused_since is not None:
-            paused_total += tick.at - paused_since
-            paused_since = None
+        if tick.kind == "pause":
+            if not paused_scopes:
+                paused_since = tick.at
+            paused_scopes.add(tick.scope)
+        elif tick.kind == "resume" and tick.scope in paused_scopes:
+            paused_scopes.discard(tick.scope)
+            if not paused_scopes:
+                paused_total += tick.at - paused_since
+                paused_since = None
         elif tick.kind == "extend":
             extra += timedelta(seconds=tick.seconds)
     base_deadline = started_at + duration + extra + paused_total

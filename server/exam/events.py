@@ -15,7 +15,7 @@ from server.errors import ExamError
 from server.exam import service
 from server.exam.models import Attempt
 from server.extensions import db
-from server.live import announce_finished, attempt_channel, notify_seat, push_state
+from server.live import announce_finished, attempt_channel, candidates_channel, notify_seat, push_state
 from server.sockets import JikaoNamespace, Payload, handles
 from server.timeutil import now
 
@@ -36,6 +36,10 @@ class FlagIn(Payload):
 
 class SubmitIn(Payload):
     confirm: bool
+
+
+class FocusIn(Payload):
+    lost: bool
 
 
 def current_attempt() -> Attempt:
@@ -64,15 +68,32 @@ class CandidateNamespace(JikaoNamespace):
         """Exam client connects with its login cookie; gets ``state`` at once."""
         try:
             with attempt_work() as attempt:
-                attempt.last_seen_at = now()
+                service.connected(db.session, attempt, now())
         except ExamError as exc:
             raise ConnectionRefusedError(exc.message, exc.as_dict()) from exc
         join_room(attempt_channel(attempt.id))
+        join_room(candidates_channel(attempt.candidate.room_id))
         push_state(attempt, to=request.sid)
         notify_seat(attempt.candidate)
 
     def on_disconnect(self, reason=None):
-        """Socket closed (tab closed, network lost); the attempt stays as it is."""
+        """Socket closed (tab closed, network lost): the attempt stays as it is; the proctors see it."""
+        try:
+            with write_transaction(db.session):
+                attempt = current_attempt()
+                service.disconnected(db.session, attempt, now())
+        except ExamError:
+            return  # a login the proctor undid, or a browser that lost its ticket: nothing to show
+        notify_seat(attempt.candidate)
+
+    @handles(FocusIn)
+    def on_focus(self, data: FocusIn):
+        """Client reports the exam window lost (or got back) the focus; acks ``{ok, recorded}``."""
+        with attempt_work() as attempt:
+            recorded = service.focus_changed(db.session, attempt, data.lost, now())
+        if recorded:
+            notify_seat(attempt.candidate)
+        return {"ok": True, "recorded": recorded}
 
     @handles()
     def on_get_state(self):

@@ -117,6 +117,10 @@ class Attempt(Base):
     flags: Mapped[list] = mapped_column(JSON, default=list)
     paper_no: Mapped[int] = mapped_column(default=1, server_default="1")  # 2 and up: replaced by a backup paper
     paper_replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Presence: open exam-client sockets, and since when none is open (None while connected).
+    connections: Mapped[int] = mapped_column(default=0, server_default="0")
+    disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    focus_lost: Mapped[int] = mapped_column(default=0, server_default="0")  # times the exam window was left
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submit_reason: Mapped[str | None] = mapped_column(String(16))  # candidate | time_up
@@ -181,6 +185,20 @@ class AnswerLog(Base):
     response: Mapped[object | None] = mapped_column(JSON)
     seq: Mapped[int]
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RoomEvent(Base):
+    """One line of a room's live event feed (logins, confirmations, disconnects, time changes, …), kept."""
+
+    __tablename__ = "room_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), index=True)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidate.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str] = mapped_column(String(512))
+    actor: Mapped[str] = mapped_column(String(64), default="")
 
 
 class ClockEvent(Base):

@@ -23,7 +23,7 @@ from item_bank.paper import paper_item_ids
 from server import audit
 from server.bank.service import load_items
 from server.errors import ExamError
-from server.exam import assembly
+from server.exam import assembly, feed
 from server.exam.clock import ClockState, Tick, clock_state
 from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, Room
 from server.exam.sealing import seal_paper
@@ -72,6 +72,7 @@ def log_in(session, candidate: Candidate, device_token: str | None, now: datetim
     )
     session.add(attempt)
     audit.record(session, now, f"candidate:{candidate.id}", "candidate.login", f"attempt:{candidate.ticket}")
+    feed.about(session, candidate, "login", "登录，等待核验身份", now)
     return attempt
 
 
@@ -87,6 +88,7 @@ def confirm_identity(session, attempt: Attempt, proctor_id: int, now: datetime) 
     attempt.confirmed_at = now
     attempt.confirmed_by = proctor_id
     audit.record(session, now, f"account:{proctor_id}", "identity.confirm", f"candidate:{candidate.id}")
+    feed.about(session, candidate, "confirm", f"身份已核验（{staff_name(session, proctor_id)}）", now)
 
 
 def reject_identity(session, attempt: Attempt, proctor_id: int, now: datetime) -> None:
@@ -94,6 +96,7 @@ def reject_identity(session, attempt: Attempt, proctor_id: int, now: datetime) -
     if attempt.status != "awaiting_confirmation":
         raise ExamError("not_awaiting", "该考生不在等待身份确认的状态。")
     audit.record(session, now, f"account:{proctor_id}", "identity.reject", f"candidate:{attempt.candidate_id}")
+    feed.about(session, attempt.candidate, "reject", f"登录未获确认（{staff_name(session, proctor_id)}）", now)
     session.delete(attempt)
 
 
@@ -104,6 +107,7 @@ def start_room(session, room: Room, proctor_id: int, now: datetime) -> None:
     room.started_at = now
     session.add(ClockEvent(room_id=room.id, kind="start", at=now, actor_id=proctor_id))
     audit.record(session, now, f"account:{proctor_id}", "room.start", f"room:{room.id}")
+    feed.record(session, room.id, "start", f"统一开考（{staff_name(session, proctor_id)}）", now)
 
 
 def attempt_clock(session, attempt: Attempt, now: datetime) -> ClockState:
@@ -114,7 +118,7 @@ def attempt_clock(session, attempt: Attempt, now: datetime) -> ClockState:
             (ClockEvent.attempt_id.is_(None)) | (ClockEvent.attempt_id == attempt.id),
         )
     )
-    ticks = [Tick(e.kind, e.at, e.seconds) for e in events]
+    ticks = [Tick(e.kind, e.at, e.seconds, "room" if e.attempt_id is None else "candidate") for e in events]
     return clock_state(timedelta(seconds=attempt.candidate.session.duration_s), ticks, now)
 
 
@@ -223,6 +227,9 @@ def submit(session, attempt: Attempt, now: datetime, reason: str = "candidate") 
     attempt.submit_reason = reason
     attempt.score = score_attempt(session, attempt)
     audit.record(session, now, _actor(attempt, reason), "attempt.submit", f"attempt:{attempt.id}", reason=reason)
+    done = f"已答 {answered_count(attempt)}/{paper_size(attempt)} 题"
+    text = {"candidate": f"交卷（{done}）", "time_up": f"考试时间到，系统自动交卷（{done}）"}
+    feed.about(session, attempt.candidate, "submit", text.get(reason, f"交卷（{done}）"), now)
     return attempt.score
 
 
@@ -256,7 +263,51 @@ def due_warnings(session, now: datetime) -> list[tuple[Attempt, ClockState]]:
         if clock.running and clock.remaining <= timedelta(seconds=attempt.candidate.session.warning_s):
             attempt.warned_at = now
             due.append((attempt, clock))
+    for room_id, minutes in {(a.candidate.room_id, a.candidate.session.warning_s // 60) for a, _ in due}:
+        feed.record(session, room_id, "warning", f"距考试结束不足 {minutes} 分钟，已自动提醒考生", now)
     return due
+
+
+def connected(session, attempt: Attempt, now: datetime) -> None:
+    """An exam-client socket of the attempt opened."""
+    attempt.last_seen_at = now
+    if attempt.disconnected_at is not None and attempt.status != "submitted":
+        feed.about(session, attempt.candidate, "reconnect", "重新连接", now)
+    attempt.connections += 1
+    attempt.disconnected_at = None
+
+
+def disconnected(session, attempt: Attempt, now: datetime) -> None:
+    """An exam-client socket of the attempt closed; with none left, the candidate shows as disconnected."""
+    attempt.connections = max(attempt.connections - 1, 0)
+    if attempt.connections == 0 and attempt.status != "submitted":
+        attempt.disconnected_at = now
+        feed.about(session, attempt.candidate, "disconnect", "断开连接", now)
+
+
+def reset_presence(session, now: datetime) -> None:
+    """At server start no socket is open: everyone still connected by the records is disconnected now
+    (their exam clients reconnect by themselves within seconds)."""
+    for attempt in session.scalars(select(Attempt).where(Attempt.connections > 0)):
+        attempt.connections = 0
+        if attempt.status != "submitted":
+            attempt.disconnected_at = now
+
+
+def focus_changed(session, attempt: Attempt, lost: bool, now: datetime) -> bool:
+    """The exam window lost the focus (the candidate left it) while answering: counted and shown."""
+    if not lost or phase(attempt, attempt_clock(session, attempt, now)) != "answering":
+        return False
+    attempt.focus_lost += 1
+    feed.about(session, attempt.candidate, "focus_lost", f"离开考试窗口（第 {attempt.focus_lost} 次）", now)
+    return True
+
+
+def staff_name(session, account_id: int | None) -> str:
+    from server.auth.models import Account
+
+    account = session.get(Account, account_id) if account_id else None
+    return account.display_name if account else "系统"
 
 
 def paper_item_ids_of(attempt: Attempt) -> list[int]:
@@ -298,6 +349,8 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
         "submit_after_s": exam.submit_after_s,
         "submit_opens_at": iso(submit_opens_at(attempt, clock)),
     }
+    if current not in ("submitted", "not_logged_in"):
+        state["announcements"] = announcements(session, candidate.room_id)
     if current in ("answering", "paused") and attempt.paper:
         state["paper"] = candidate_paper(session, attempt.paper)
         state["answers"] = {str(a.item_id): a.response for a in attempt.answers}
@@ -317,6 +370,19 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
             state["score"] = attempt.score
             state["passed"] = attempt.score is not None and attempt.score >= PASS_MARK
     return state
+
+
+def announcements(session, room_id: int, limit: int = 5) -> list[dict]:
+    """The room's latest broadcasts, newest last, as the candidates see them (no proctor names)."""
+    from server.audit import AuditEntry
+
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == "room.announce", AuditEntry.target == f"room:{room_id}")
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [{"at": iso(row.at), "text": row.detail["text"]} for row in reversed(rows)]
 
 
 def candidate_paper(session, paper: dict) -> dict:

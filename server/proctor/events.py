@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from server.auth.models import Account
 from server.auth.views import current_account
 from server.db import write_transaction
+from server.exam import control
 from server.exam import service as exam
 from server.extensions import db
-from server.live import end_candidate_session, notify_room, notify_seat, push_state, room_channel
+from server.live import (
+    announce_finished,
+    announce_to_room,
+    end_candidate_session,
+    notify_room,
+    notify_seat,
+    push_room_states,
+    push_state,
+    room_channel,
+)
 from server.proctor import service
 from server.sockets import JikaoNamespace, Payload, handles
 from server.timeutil import now
@@ -24,6 +36,31 @@ class RoomIn(Payload):
 
 class CandidateIn(Payload):
     candidate_id: int = Field(ge=1, le=2**31)
+
+
+Reason = Annotated[str, StringConstraints(max_length=200)]
+
+
+class RoomActionIn(Payload):
+    room_id: int = Field(ge=1, le=2**31)
+    reason: Reason = ""
+
+
+class CandidateActionIn(Payload):
+    candidate_id: int = Field(ge=1, le=2**31)
+    reason: Reason = ""
+
+
+class ExtendIn(Payload):
+    room_id: int | None = Field(default=None, ge=1, le=2**31)
+    candidate_id: int | None = Field(default=None, ge=1, le=2**31)
+    minutes: int = Field(ge=1, le=control.MAX_EXTENSION_MIN)
+    reason: Reason
+
+
+class AnnounceIn(Payload):
+    room_id: int = Field(ge=1, le=2**31)
+    text: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
 def staff() -> Account:
@@ -101,4 +138,76 @@ class ProctorNamespace(JikaoNamespace):
             if candidate.attempt is not None:
                 push_state(candidate.attempt)
         notify_room(room)
+        return {"ok": True}
+
+    # ---- interventions: the room's clock, one candidate's clock, submissions, announcements ----
+    def _room_action(self, room_id: int, action, *args):
+        account = staff()
+        with write_transaction(db.session):
+            room = service.require_room(db.session, account, room_id, act=True)
+            result = action(db.session, room, *args, account.id, now())
+        push_room_states(room)
+        notify_room(room)
+        return room, result
+
+    def _candidate_action(self, candidate_id: int, action, *args):
+        account = staff()
+        with write_transaction(db.session):
+            candidate = service.require_candidate(db.session, account, candidate_id)
+            result = action(db.session, candidate.attempt, *args, account.id, now())
+        if candidate.attempt is not None:
+            push_state(candidate.attempt)
+        notify_seat(candidate)
+        return candidate, result
+
+    @handles(RoomActionIn)
+    def on_pause_room(self, data: RoomActionIn):
+        """Stop the room's clock in an emergency (with a reason); every candidate's screen shows the pause."""
+        self._room_action(data.room_id, control.pause_room, data.reason)
+        return {"ok": True}
+
+    @handles(RoomActionIn)
+    def on_resume_room(self, data: RoomActionIn):
+        """Restart the room's clock; the paused span is added to everyone's end time."""
+        self._room_action(data.room_id, control.resume_room, data.reason)
+        return {"ok": True}
+
+    @handles(CandidateActionIn)
+    def on_pause_candidate(self, data: CandidateActionIn):
+        """Stop one candidate's clock (with a reason), e.g. while their computer is mended."""
+        self._candidate_action(data.candidate_id, control.pause_candidate, data.reason)
+        return {"ok": True}
+
+    @handles(CandidateActionIn)
+    def on_resume_candidate(self, data: CandidateActionIn):
+        """Restart one candidate's clock."""
+        self._candidate_action(data.candidate_id, control.resume_candidate, data.reason)
+        return {"ok": True}
+
+    @handles(ExtendIn)
+    def on_extend(self, data: ExtendIn):
+        """Extend the time of the room (``room_id``) or of one candidate (``candidate_id``), with a reason."""
+        if (data.room_id is None) == (data.candidate_id is None):
+            raise exam.ExamError("invalid_payload", "请指定考场或考生之一。")
+        if data.room_id is not None:
+            self._room_action(data.room_id, control.extend_room, data.minutes, data.reason)
+        else:
+            self._candidate_action(data.candidate_id, control.extend_candidate, data.minutes, data.reason)
+        return {"ok": True}
+
+    @handles(CandidateActionIn)
+    def on_force_submit(self, data: CandidateActionIn):
+        """End one candidate's exam now (with a reason); the answers so far are scored."""
+        candidate, _ = self._candidate_action(data.candidate_id, control.force_submit, data.reason)
+        announce_finished(candidate.attempt)
+        return {"ok": True}
+
+    @handles(AnnounceIn)
+    def on_announce(self, data: AnnounceIn):
+        """Broadcast a message to every candidate of the room."""
+        account = staff()
+        with write_transaction(db.session):
+            room = service.require_room(db.session, account, data.room_id, act=True)
+            notice = control.announce(db.session, room, data.text, account.id, now())
+        announce_to_room(room, notice)
         return {"ok": True}

@@ -8,19 +8,22 @@ from flask import current_app
 from sqlalchemy import select
 
 from server.auth.models import Account
+from server.exam import feed
 from server.exam import service as exam
 from server.exam.models import Candidate, Room, RoomProctor
 from server.timeutil import iso
 
 STATE_LABELS = {
-    "not_logged_in": "未登录",
+    "not_logged_in": "未到场",
     "awaiting_confirmation": "待确认身份",
     "waiting_start": "已确认，等待开考",
     "answering": "答题中",
     "paused": "已暂停",
     "time_up": "时间到",
     "submitted": "已交卷",
+    "disconnected": "已断线",
 }
+IDLE_AFTER_S = 5 * 60  # answering without any change for this long shows as 长时间无操作
 
 
 class AccessDenied(exam.ExamError):
@@ -61,10 +64,12 @@ def require_candidate(session, account: Account, candidate_id: int, act: bool = 
     return candidate
 
 
-def seat_view(session, candidate: Candidate, now: datetime) -> dict:
+def seat_view(session, candidate: Candidate, now: datetime, room_deadline: datetime | None = None) -> dict:
     attempt = candidate.attempt
     clock = exam.attempt_clock(session, attempt, now) if attempt else None
     state = exam.phase(attempt, clock)
+    if attempt is not None and state not in ("submitted", "time_up") and attempt.disconnected_at is not None:
+        state = "disconnected"
     view = {
         "candidate_id": candidate.id,
         "seat": candidate.seat_no,
@@ -78,7 +83,14 @@ def seat_view(session, candidate: Candidate, now: datetime) -> dict:
     }
     if attempt is not None:
         view["logged_in_at"] = iso(attempt.logged_in_at)
-        view["last_seen_at"] = iso(attempt.last_seen_at)
+        view["last_seen_at"] = iso(attempt.last_seen_at)  # the last answer or connection: activity
+        view["disconnected_at"] = iso(attempt.disconnected_at)
+        view["focus_lost"] = attempt.focus_lost
+        if clock is not None and clock.started_at is not None:
+            if room_deadline is None:
+                room_deadline = exam.room_clock(session, candidate.room, now).deadline
+            if clock.deadline != room_deadline or clock.paused:  # the candidate's own time differs
+                view["own_clock"] = exam.clock_view(clock, now)
         if attempt.paper:
             view["answered"] = exam.answered_count(attempt)
             view["total"] = exam.paper_size(attempt)
@@ -92,7 +104,7 @@ def seat_view(session, candidate: Candidate, now: datetime) -> dict:
 def room_view(session, room: Room, now: datetime) -> dict:
     exam_session = room.session
     clock = exam.room_clock(session, room, now)
-    seats = [seat_view(session, c, now) for c in room.candidates]
+    seats = [seat_view(session, c, now, clock.deadline) for c in room.candidates]
     counts: dict[str, int] = {}
     for seat in seats:
         counts[seat["state"]] = counts.get(seat["state"], 0) + 1
@@ -112,5 +124,11 @@ def room_view(session, room: Room, now: datetime) -> dict:
         },
         "clock": exam.clock_view(clock, now),
         "seats": seats,
-        "counts": {"expected": len(seats), **counts},
+        "counts": {
+            "expected": len(seats),
+            "present": len(seats) - counts.get("not_logged_in", 0),
+            **counts,
+        },
+        "idle_after_s": IDLE_AFTER_S,
+        "feed": feed.recent(session, room.id),
     }

@@ -22,7 +22,11 @@ def test_only_the_exam_admin_may_use_it(app, username):
         other.get("/api/admin/blueprints"),
         other.get("/api/admin/sittings"),
         other.post("/api/admin/sittings/1/prepare", {}),
+        other.post("/api/admin/sittings/1/blueprint", {"blueprint_id": 1}),
         other.post("/api/admin/blueprints", {}),
+        other.post("/api/admin/blueprints/check", {}),
+        other.post("/api/admin/blueprints/suggest", {}),
+        other.post("/api/admin/blueprints/1/simulate", {}),
     ):
         assert response.status_code == 403
         assert response.get_json()["error"]["message"] == "只有考务管理员可以管理组卷蓝图和试卷。"
@@ -54,7 +58,8 @@ def test_an_edited_blueprint_is_checked_then_kept_as_the_next_version(admin):
     edited["cells"] = [{**first, "count": 30}] + [c for c in edited["cells"] if c["type"] != first["type"]]
     infeasible = admin.post("/api/admin/blueprints/check", edited).get_json()
     assert infeasible["error"]["code"] == "infeasible_blueprint" and "题库可用" in infeasible["error"]["message"]
-    assert admin.post("/api/admin/blueprints/check", current).get_json()["ok"]
+    checked = admin.post("/api/admin/blueprints/check", current).get_json()
+    assert checked["ok"] and any("每份试卷都含这些题" in w for w in checked["warnings"])
     saved = admin.post("/api/admin/blueprints", current).get_json()
     assert saved["ok"] and saved["blueprint"]["version"] == 2
     assert [b.version for b in stored(admin.app, PaperBlueprint)] == [1, 2]
@@ -79,8 +84,16 @@ def test_a_draft_is_suggested_from_the_bank(admin):
         {"occupation_code": "6-28-01-14", "level": 4, "sections": [{"type": "single", "count": 100, "points": 1}]},
     ).get_json()
     assert too_many["error"]["message"] == "单选题：需要 100 题，题库可用 60 题"
-    malformed = admin.post("/api/admin/blueprints/suggest", {"occupation_code": "x", "level": 4, "sections": [{}]})
-    assert malformed.status_code == 400 and malformed.get_json()["error"]["message"]
+    for sections in (
+        [{}],
+        [{"type": "single", "count": "x", "points": 1}],
+        [{"type": "single", "count": 5, "points": -1}],
+    ):
+        malformed = admin.post(
+            "/api/admin/blueprints/suggest", {"occupation_code": "x", "level": 4, "sections": sections}
+        )
+        assert malformed.status_code == 400
+        assert malformed.get_json()["error"]["message"] == "各部分须写明题型、题数（正整数）和每题分值（正数）。"
 
 
 def test_the_simulation_report(admin, app):
@@ -94,7 +107,7 @@ def test_the_simulation_report(admin, app):
     assert report["parallel"] == (report["difficulty_spread"] <= 0.2)
     assert stored(app, AuditEntry, action="assemble.simulate")[0].detail["papers"] == 90
     bad = admin.post(f"/api/admin/blueprints/{blueprint_id}/simulate", {"papers": 0})
-    assert bad.status_code == 400 and bad.get_json()["error"]["message"] == "papers 应为 1 到 20000 之间的整数。"
+    assert bad.status_code == 400 and bad.get_json()["error"]["message"] == "papers 应为 1 到 10000 之间的整数。"
     assert admin.post("/api/admin/blueprints/999/simulate", {}).status_code == 404
 
 
@@ -111,3 +124,15 @@ def test_a_sitting_changes_blueprint_and_is_assembled_again_before_papers_go_out
     assert again["report"]["blueprint_version"] == 2 and again["backups"]["ready"] == 6
     assert admin.post("/api/admin/sittings/1/prepare", {"backups": -1}).status_code == 400
     assert admin.post("/api/admin/sittings/9/prepare", {}).status_code == 404
+    back = admin.post("/api/admin/sittings/1/blueprint", {"blueprint_id": sitting["blueprint"]["id"]}).get_json()
+    assert back["sitting"]["blueprint"]["version"] == 1  # an older version can be chosen again
+
+
+def test_the_blueprint_stays_once_papers_are_handed_out(admin, app, candidate, proctor):
+    candidate.login()
+    assert proctor.confirm(candidate.ticket)["ok"]
+    current = admin.get("/api/admin/blueprints").get_json()["blueprints"][0]["data"]
+    newer = admin.post("/api/admin/blueprints", current).get_json()["blueprint"]
+    refused = admin.post("/api/admin/sittings/1/blueprint", {"blueprint_id": newer["id"]})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "papers_handed_out"
+    assert admin.get("/api/admin/sittings").get_json()["sittings"][0]["blueprint"]["version"] == 1

@@ -171,3 +171,35 @@ def test_when_every_backup_is_used_another_is_drawn_the_same_way(candidate, proc
     [(row, backup)] = prepared(app, "backup")
     assert row.label == "B01" and row.attempt_id is not None and leaked not in item_ids(backup)
     assert stored_papers(app) == [backup]
+
+
+def test_an_item_on_every_paper_leaks_and_no_backup_can_replace_it(make_candidate, candidate, proctor, app, clock):
+    with app.app_context():
+        report = db.session.scalar(select(ExamSession)).assembly_report
+    assert report["warnings"]  # the demo bank fills some cells exactly: the assembly says so ahead
+    state = start_and_answer(candidate, proctor, app)
+    everywhere = set.intersection(*(item_ids(p) for _, p in prepared(app)))
+    leaked = min(everywhere & {i["id"] for s in state["paper"]["sections"] for i in s["items"]})
+    proctor.received()
+    assert Staff(app, "tiku").post(f"/api/bank/items/{leaked}/leak", {"reason": "泄露"}).get_json()["ok"]
+    with app.app_context():
+        sweep(clock())  # no failure: the candidate keeps the paper and the people in charge are told
+    assert stored(app, Attempt)[0].paper_no == 1
+    lines = [e["args"][0]["text"] for e in proctor.received() if e["name"] == "feed"]
+    assert any("没有可用的备用卷" in line and line.startswith("01号 张建华") for line in lines)
+    [failed] = stored(app, AuditEntry, action="paper.replace_failed")
+    assert "题库可用 0 题" in failed.detail["reason"]
+    assert all(row.void_reason for row, _ in prepared(app, "backup"))  # every backup holds the item
+
+
+def test_an_audit_also_finds_a_tampered_backup_paper(app):
+    from server.db import write_transaction
+
+    with app.app_context(), write_transaction(db.session):
+        exam = db.session.scalar(select(ExamSession))
+        row = db.session.scalar(select(PreparedPaper).where(PreparedPaper.label == "B02"))
+        paper = assembly.open_prepared(exam, row)
+        paper["sections"][1]["items"].reverse()
+        row.sealed = assembly._seal(exam, "backup", "B02", paper)
+    refused = jikao(app, "assemble", "--session", "1", "--verify")
+    assert refused.exit_code == 1 and "B02" in refused.output

@@ -21,7 +21,7 @@ def test_the_room_shows_every_seat_with_its_state(proctor):
     assert (room["name"], room["rows"], room["cols"]) == ("第01考场", 5, 6)
     assert len(room["seats"]) == 30
     assert {s["state"] for s in room["seats"]} == {"not_logged_in"}
-    assert room["counts"] == {"expected": 30, "not_logged_in": 30}
+    assert room["counts"] == {"expected": 30, "present": 0, "not_logged_in": 30}
     assert room["clock"]["started_at"] is None
 
 

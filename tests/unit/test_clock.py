@@ -45,3 +45,27 @@ def test_an_extension_adds_its_seconds():
 def test_events_after_now_are_not_yet_counted():
     state = clock_state(NINETY, [Tick("start", T0), Tick("extend", at(60), seconds=600)], at(30))
     assert state.deadline == at(90)
+
+
+def test_a_candidate_pause_inside_a_room_pause_does_not_end_it():
+    ticks = [
+        Tick("start", T0),
+        Tick("pause", at(10)),  # the whole room stops (a power cut)
+        Tick("pause", at(12), scope="candidate"),  # and this candidate's computer is being mended
+        Tick("resume", at(15), scope="candidate"),  # the computer works again: the room is still paused
+    ]
+    assert clock_state(NINETY, ticks, at(16)).paused
+    resumed = clock_state(NINETY, [*ticks, Tick("resume", at(20))], at(30))
+    assert not resumed.paused and resumed.deadline == at(100)  # the 10 paused minutes counted once
+
+
+def test_overlapping_pauses_count_their_union():
+    ticks = [
+        Tick("start", T0),
+        Tick("pause", at(10), scope="candidate"),
+        Tick("pause", at(12)),
+        Tick("resume", at(14), scope="candidate"),
+        Tick("resume", at(18)),
+        Tick("resume", at(19)),  # a second resume changes nothing
+    ]
+    assert clock_state(NINETY, ticks, at(30)).deadline == at(98)

@@ -1,0 +1,159 @@
+"""What a proctor may do to a running exam: pause and resume the room or one candidate, extend time, force a
+submission, broadcast an announcement. Each function takes its target and arguments, then who acts and when.
+
+Every action needs a reason, is refused when the rules do not allow it (before anything changes), and goes
+to the ledger and to the room's feed. Never commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from server import audit
+from server.errors import ExamError
+from server.exam import feed
+from server.exam.models import Attempt, ClockEvent, Room
+from server.exam.service import attempt_clock, phase, room_clock, staff_name, submit
+
+MAX_EXTENSION_MIN = 120
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ExamError("reason_required", "请写明原因。")
+    return reason
+
+
+def _running_room(session, room: Room, now: datetime):
+    clock = room_clock(session, room, now)
+    if clock.started_at is None:
+        raise ExamError("not_started", "本考场尚未开考。")
+    if clock.over:
+        raise ExamError("room_over", "本考场考试时间已结束。")
+    return clock
+
+
+def _own_pause(session, attempt: Attempt, now: datetime) -> bool:
+    """Whether the candidate's own clock (not the room's) is paused."""
+    last = session.scalar(
+        select(ClockEvent.kind)
+        .where(ClockEvent.attempt_id == attempt.id, ClockEvent.kind.in_(("pause", "resume")), ClockEvent.at <= now)
+        .order_by(ClockEvent.at.desc(), ClockEvent.id.desc())
+        .limit(1)
+    )
+    return last == "pause"
+
+
+def _taking(session, attempt: Attempt | None, now: datetime) -> Attempt:
+    """The attempt, if its candidate is taking the exam now (started, not submitted, time left)."""
+    if attempt is None or attempt.status == "awaiting_confirmation":
+        raise ExamError("not_confirmed", "该考生尚未确认入场。")
+    current = phase(attempt, attempt_clock(session, attempt, now))
+    if current == "submitted":
+        raise ExamError("submitted", "该考生已交卷。")
+    if current == "waiting_start":
+        raise ExamError("not_started", "本考场尚未开考。")
+    if current == "time_up":
+        raise ExamError("time_up", "该考生的考试时间已结束。")
+    return attempt
+
+
+def _tick(session, room: Room, attempt: Attempt | None, kind: str, actor_id: int, reason: str, now, seconds=0):
+    session.add(
+        ClockEvent(
+            room_id=room.id,
+            attempt_id=attempt.id if attempt else None,
+            kind=kind,
+            at=now,
+            seconds=seconds,
+            actor_id=actor_id,
+            reason=reason,
+        )
+    )
+    target = f"attempt:{attempt.id}" if attempt else f"room:{room.id}"
+    audit.record(session, now, f"account:{actor_id}", f"clock.{kind}", target, seconds=seconds, reason=reason)
+
+
+def pause_room(session, room: Room, reason: str, actor_id: int, now: datetime) -> None:
+    reason = _reason(reason)
+    if _running_room(session, room, now).paused:
+        raise ExamError("already_paused", "本考场已经暂停。")
+    _tick(session, room, None, "pause", actor_id, reason, now)
+    feed.record(session, room.id, "pause", f"全场暂停计时：{reason}（{staff_name(session, actor_id)}）", now)
+
+
+def resume_room(session, room: Room, reason: str, actor_id: int, now: datetime) -> None:
+    reason = reason.strip() or "恢复考试"
+    if not _running_room(session, room, now).paused:
+        raise ExamError("not_paused", "本考场没有暂停。")
+    _tick(session, room, None, "resume", actor_id, reason, now)
+    feed.record(session, room.id, "resume", f"全场恢复计时（{staff_name(session, actor_id)}）", now)
+
+
+def pause_candidate(session, attempt: Attempt | None, reason: str, actor_id: int, now: datetime) -> None:
+    reason = _reason(reason)
+    attempt = _taking(session, attempt, now)
+    if _own_pause(session, attempt, now):
+        raise ExamError("already_paused", "该考生已经暂停。")
+    _tick(session, attempt.candidate.room, attempt, "pause", actor_id, reason, now)
+    feed.about(session, attempt.candidate, "pause", f"暂停计时：{reason}（{staff_name(session, actor_id)}）", now)
+
+
+def resume_candidate(session, attempt: Attempt | None, reason: str, actor_id: int, now: datetime) -> None:
+    reason = reason.strip() or "恢复考试"
+    if attempt is None or not _own_pause(session, attempt, now):
+        raise ExamError("not_paused", "该考生没有被单独暂停。")
+    if attempt.status == "submitted":
+        raise ExamError("submitted", "该考生已交卷。")
+    _tick(session, attempt.candidate.room, attempt, "resume", actor_id, reason, now)
+    feed.about(session, attempt.candidate, "resume", f"恢复计时（{staff_name(session, actor_id)}）", now)
+
+
+def _minutes(minutes: int) -> int:
+    if not 1 <= minutes <= MAX_EXTENSION_MIN:
+        raise ExamError("invalid_minutes", f"延长时间应为 1 到 {MAX_EXTENSION_MIN} 分钟。")
+    return minutes
+
+
+def extend_room(session, room: Room, minutes: int, reason: str, actor_id: int, now: datetime) -> None:
+    """More time for everyone in the room (e.g. a power cut was mended: the lost minutes are made up)."""
+    reason, minutes = _reason(reason), _minutes(minutes)
+    _running_room(session, room, now)
+    _tick(session, room, None, "extend", actor_id, reason, now, seconds=minutes * 60)
+    feed.record(
+        session, room.id, "extend", f"全场延长 {minutes} 分钟：{reason}（{staff_name(session, actor_id)}）", now
+    )
+
+
+def extend_candidate(session, attempt: Attempt | None, minutes: int, reason: str, actor_id: int, now) -> None:
+    """More time for one candidate (e.g. their computer failed and they moved to another)."""
+    reason, minutes = _reason(reason), _minutes(minutes)
+    attempt = _taking(session, attempt, now)
+    _tick(session, attempt.candidate.room, attempt, "extend", actor_id, reason, now, seconds=minutes * 60)
+    feed.about(
+        session, attempt.candidate, "extend", f"延长 {minutes} 分钟：{reason}（{staff_name(session, actor_id)}）", now
+    )
+
+
+def force_submit(session, attempt: Attempt | None, reason: str, actor_id: int, now: datetime) -> float:
+    """The proctor ends the candidate's exam now (the answers so far are scored)."""
+    reason = _reason(reason)
+    attempt = _taking(session, attempt, now)
+    audit.record(session, now, f"account:{actor_id}", "attempt.force_submit", f"attempt:{attempt.id}", reason=reason)
+    feed.about(
+        session, attempt.candidate, "force_submit", f"由监考员收卷：{reason}（{staff_name(session, actor_id)}）", now
+    )
+    return submit(session, attempt, now, reason="proctor")
+
+
+def announce(session, room: Room, text: str, actor_id: int, now: datetime) -> dict:
+    """A message for every candidate of the room (shown on their screens), kept in the feed."""
+    text = text.strip()
+    if not text:
+        raise ExamError("empty_announcement", "通知内容不能为空。")
+    audit.record(session, now, f"account:{actor_id}", "room.announce", f"room:{room.id}", text=text)
+    feed.record(session, room.id, "announce", f"广播通知：{text}（{staff_name(session, actor_id)}）", now)
+    return {"kind": "announcement", "text": text, "at": now.isoformat()}

@@ -1,0 +1,92 @@
+"""The proctor console in Chromium with two candidates in their own browsers: every action takes effect on
+the candidate's screen, and the console follows the room live (progress within a second)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from server.exam.models import Attempt, ClockEvent
+from tests.conftest import candidate_in_browser
+from tests.helpers import stored
+
+pytestmark = pytest.mark.browser
+
+
+def seat(console, number: int):
+    return console.locator(".seat", has=console.locator(".seat-no", has_text=re.compile(f"^{number:02d}$")))
+
+
+def answer_dialog(console, fields: dict):
+    for name, value in fields.items():
+        console.fill(f"#ask-{name}", value)
+    console.click("#ask-ok")
+    expect(console.locator("#ask-dialog")).to_have_count(0)
+
+
+def test_a_proctor_runs_the_room_from_the_console(live_site, browser, artifacts):
+    server = live_site
+    console = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+    console.goto(server.url + "/proctor/")
+    console.fill("#username", "proctor1")
+    console.fill("#password", server.logins["proctor1"])
+    console.click("#login")
+    expect(console.locator("#count-expected")).to_have_text("30")
+
+    first = candidate_in_browser(browser, server, server.tickets[0])
+    second = candidate_in_browser(browser, server, server.tickets[1])
+    expect(console.locator("#count-present")).to_have_text("2")
+    for number in (1, 2):
+        seat(console, number).locator(".verify").click()
+        console.click("#confirm-identity")
+    console.click("#start-room")
+    console.click("#confirm-start")
+    expect(first.locator(".question-card")).to_be_visible()
+    expect(console.locator("#feed li").first).to_contain_text("统一开考（王建国）")
+
+    # Progress reaches the console within a second of the stored answer.
+    first.locator(".choice").first.click()
+    expect(first.locator("#save-status")).to_have_text("✓ 所有答案已保存")
+    expect(seat(console, 1)).to_contain_text("1/60 题", timeout=1000)
+
+    # An announcement appears on every candidate's screen.
+    console.click("#announce")
+    answer_dialog(console, {"text": "请考生保持安静，独立作答。"})
+    for page in (first, second):
+        expect(page.locator("#announcement")).to_contain_text("请考生保持安静，独立作答。")
+        page.click("#announcement button")
+
+    # One candidate's computer fails: paused, then resumed with ten minutes more.
+    seat(console, 1).click()
+    console.click("#pause-candidate")
+    answer_dialog(console, {"reason": "电脑死机，正在处理"})
+    expect(first.locator("#paused-overlay")).to_be_visible()
+    expect(second.locator("#paused-overlay")).to_have_count(0)
+    expect(seat(console, 1)).to_contain_text("单独暂停")
+    console.screenshot(path=artifacts / "proctor-4-candidate-paused.png")
+    seat(console, 1).click()
+    console.click("#resume-candidate")
+    answer_dialog(console, {"reason": ""})
+    expect(first.locator("#paused-overlay")).to_have_count(0)
+    seat(console, 1).click()
+    console.click("#extend-candidate")
+    answer_dialog(console, {"minutes": "10", "reason": "补足故障耽误的时间"})
+    expect(first.locator("#countdown")).to_have_text(re.compile(r"^01:(40|39):"))
+    expect(seat(console, 1)).to_contain_text("本人剩余 01:")
+
+    # The other candidate is stopped by the proctor; their screen says so.
+    seat(console, 2).click()
+    console.click("#force-submit")
+    answer_dialog(console, {"reason": "夹带资料，按违纪处理"})
+    expect(second.locator("#screen-submitted")).to_contain_text("监考员已为您收卷")
+    expect(seat(console, 2)).to_contain_text("监考员收卷")
+
+    # The first candidate's browser closes: the seat shows it at once, with the time.
+    first.context.close()
+    expect(seat(console, 1)).to_contain_text("已断线")
+    expect(console.locator("#feed li").first).to_contain_text("01号 张建华 断开连接")
+    console.screenshot(path=artifacts / "proctor-5-room-live.png")
+
+    kinds = [(e.kind, e.reason) for e in stored(server.app, ClockEvent) if e.attempt_id is not None]
+    assert kinds == [("pause", "电脑死机，正在处理"), ("resume", "恢复考试"), ("extend", "补足故障耽误的时间")]
+    assert [a.submit_reason for a in stored(server.app, Attempt)] == [None, "proctor"]
