@@ -248,7 +248,7 @@ setInterval(() => { if (state.room) for (const seat of state.seats.values()) ren
 // One candidate: details and what the proctor may do for them.
 function openSeat(candidateId) {
   const seat = state.seats.get(candidateId);
-  if (!seat || seat.state === "not_logged_in") return;
+  if (!seat) return;
   const canAct = state.account.role !== "supervisor";
   const id = { candidate_id: seat.candidate_id };
   const running = ["answering", "paused", "disconnected"].includes(seat.state);
@@ -266,7 +266,18 @@ function openSeat(candidateId) {
     h("button", { type: "button", class: "danger", id: "force-submit", onclick: then(() => ask(zh.forceSubmit,
       [{ name: "reason", label: zh.reason, required: true }], (v) => emit("force_submit", { ...id, reason: v.reason }),
       zh.forceSubmitWarning)) }, zh.forceSubmit),
+    h("button", { type: "button", class: "secondary", id: "allow-move", onclick: then(() => ask(zh.allowMove,
+      [{ name: "reason", label: zh.reason, required: true }], (v) => emit("allow_move", { ...id, reason: v.reason }),
+      zh.allowMoveHint)) }, zh.allowMove),
   ] : [];
+  if (canAct && seat.state === "not_logged_in" && state.room.clock.started_at) {
+    buttons.push(h("button", { type: "button", class: "secondary", id: "mark-absent", onclick: async () => {
+      const reply = await emit("mark_absent", id);
+      if (!reply.ok) return (error.textContent = reply.error.message);
+      close();
+    } }, zh.markAbsent));
+  }
+  const error = h("p", { class: "error", role: "alert" });
   const rows = [
     [zh.fields.seat, seat.seat], [zh.fields.name, seat.name], [zh.fields.ticket, seat.ticket],
     [zh.fields.id_number, seat.id_number], [zh.fields.state, zh.states[shownState(seat)] || seat.state_label],
@@ -277,6 +288,7 @@ function openSeat(candidateId) {
   const dialog = h("dialog", { class: "modal", id: "seat-dialog" },
     h("h2", {}, zh.seatTitle(seat.seat, seat.name)),
     h("table", { class: "identity" }, h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, String(v)))))),
+    error,
     h("div", { class: "actions" }, buttons, h("button", { type: "button", class: "secondary", onclick: close }, zh.close)));
   document.body.append(dialog);
   dialog.showModal();

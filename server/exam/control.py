@@ -7,7 +7,7 @@ to the ledger and to the room's feed. Never commits.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -157,3 +157,33 @@ def announce(session, room: Room, text: str, actor_id: int, now: datetime) -> di
     audit.record(session, now, f"account:{actor_id}", "room.announce", f"room:{room.id}", text=text)
     feed.record(session, room.id, "announce", f"广播通知：{text}（{staff_name(session, actor_id)}）", now)
     return {"kind": "announcement", "text": text, "at": now.isoformat()}
+
+
+def mark_absent(session, candidate, actor_id: int, now: datetime) -> None:
+    """缺考: the candidate never logged in, and the late-entry cutoff has passed."""
+    if candidate.attempt is not None:
+        raise ExamError("present", "该考生已登录，不能记为缺考。")
+    if candidate.absent_at is not None:
+        raise ExamError("already_absent", "该考生已记为缺考。")
+    clock = room_clock(session, candidate.room, now)
+    cutoff = timedelta(seconds=candidate.session.late_entry_s)
+    if clock.started_at is None or now <= clock.started_at + cutoff:
+        minutes = candidate.session.late_entry_s // 60
+        raise ExamError("too_early_for_absence", f"开考 {minutes} 分钟后才能记为缺考。")
+    candidate.absent_at = now
+    candidate.absent_by = actor_id
+    audit.record(session, now, f"account:{actor_id}", "candidate.absent", f"candidate:{candidate.id}")
+    feed.about(session, candidate, "absent", f"记为缺考（{staff_name(session, actor_id)}）", now)
+
+
+def allow_move(session, attempt: Attempt | None, reason: str, actor_id: int, now: datetime) -> None:
+    """换机: the candidate continues on another computer; this one's session ends at once."""
+    reason = _reason(reason)
+    if attempt is None or attempt.status == "awaiting_confirmation":
+        raise ExamError("not_confirmed", "该考生尚未确认入场；未确认的登录可以直接拒绝后重新登录。")
+    if attempt.status == "submitted":
+        raise ExamError("submitted", "该考生已交卷。")
+    attempt.move_allowed = True
+    attempt.device_token = f"moved:{now.timestamp():.0f}"  # no browser holds this: the old one is out
+    audit.record(session, now, f"account:{actor_id}", "candidate.allow_move", f"attempt:{attempt.id}", reason=reason)
+    feed.about(session, attempt.candidate, "move", f"批准换机：{reason}（{staff_name(session, actor_id)}）", now)

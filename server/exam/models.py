@@ -27,6 +27,7 @@ class ExamSession(Base):
     duration_s: Mapped[int]
     submit_after_s: Mapped[int] = mapped_column(default=30 * 60)  # earliest "结束考试"
     warning_s: Mapped[int] = mapped_column(default=15 * 60)  # the end-15-minutes notice
+    late_entry_s: Mapped[int] = mapped_column(default=30 * 60, server_default="1800")  # no login after start + this
     show_score: Mapped[bool] = mapped_column(default=False)  # scores are normally published later
     blueprint_id: Mapped[int | None] = mapped_column(ForeignKey("blueprint.id"))
     seed: Mapped[int] = mapped_column(BigInteger, default=0)  # every paper's seed derives from it and the seat
@@ -93,6 +94,8 @@ class Candidate(Base):
     seat_no: Mapped[int]
     seat_row: Mapped[int]
     seat_col: Mapped[int]
+    absent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # recorded 缺考 after the late-entry cutoff
+    absent_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
 
     room: Mapped[Room] = relationship(back_populates="candidates")
     session: Mapped[ExamSession] = relationship()
@@ -118,6 +121,7 @@ class Attempt(Base):
     paper_no: Mapped[int] = mapped_column(default=1, server_default="1")  # 2 and up: replaced by a backup paper
     paper_replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Presence: open exam-client sockets, and since when none is open (None while connected).
+    move_allowed: Mapped[bool] = mapped_column(default=False, server_default="0")  # 换机: next login binds anew
     connections: Mapped[int] = mapped_column(default=0, server_default="0")
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     focus_lost: Mapped[int] = mapped_column(default=0, server_default="0")  # times the exam window was left

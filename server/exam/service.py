@@ -45,23 +45,37 @@ def find_candidate(session, ticket: str) -> Candidate:
     return candidate
 
 
-def check_can_log_in(candidate: Candidate, device_token: str | None) -> None:
+def check_can_log_in(session, candidate: Candidate, device_token: str | None, now: datetime) -> None:
     """Refuse a login the rules do not allow, before anything is written."""
+    if candidate.absent_at is not None:
+        raise ExamError("absent", "该考生已被记为缺考，不能登录。如有疑问请联系监考员。")
     attempt = candidate.attempt
     if attempt is None:
+        clock = room_clock(session, candidate.room, now)
+        cutoff = timedelta(seconds=candidate.session.late_entry_s)
+        if clock.started_at is not None and now > clock.started_at + cutoff:
+            minutes = candidate.session.late_entry_s // 60
+            raise ExamError("too_late", f"开考 {minutes} 分钟后不得入场，不能再登录考试。")
         return
     if attempt.status == "submitted":
         raise ExamError("already_submitted", "该考生已交卷，不能再次进入考试。")
-    if attempt.device_token != device_token:
+    if attempt.device_token != device_token and not attempt.move_allowed:
         raise ExamError("active_elsewhere", "该准考证号已在其他考试机上登录。请举手示意监考员处理。")
 
 
 def log_in(session, candidate: Candidate, device_token: str | None, now: datetime) -> Attempt:
-    """Bind the candidate to this computer (or resume on the same one) and await the proctor."""
-    check_can_log_in(candidate, device_token)
-    if candidate.attempt is not None:
-        candidate.attempt.last_seen_at = now
-        return candidate.attempt
+    """Bind the candidate to this computer (or resume on the same one, or move to this one when the proctor
+    has allowed it: 换机) and await the proctor."""
+    check_can_log_in(session, candidate, device_token, now)
+    attempt = candidate.attempt
+    if attempt is not None:
+        if attempt.device_token != device_token:  # the move the proctor allowed
+            attempt.device_token = device_token
+            attempt.move_allowed = False
+            feed.about(session, candidate, "move", "已在新的考试机上登录（换机）", now)
+            audit.record(session, now, f"candidate:{candidate.id}", "candidate.moved", f"attempt:{attempt.id}")
+        attempt.last_seen_at = now
+        return attempt
     attempt = Attempt(
         candidate=candidate,
         status="awaiting_confirmation",

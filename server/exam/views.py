@@ -64,7 +64,7 @@ def item_image(item_id: int, index: int):
 def lookup():
     """Show the candidate who holds a ticket, for the candidate to check before logging in."""
     candidate = service.find_candidate(db.session, _ticket())
-    service.check_can_log_in(candidate, session.get("device"))
+    service.check_can_log_in(db.session, candidate, session.get("device"), now())
     return jsonify(ok=True, candidate=service.candidate_profile(candidate))
 
 

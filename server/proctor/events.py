@@ -211,3 +211,22 @@ class ProctorNamespace(JikaoNamespace):
             notice = control.announce(db.session, room, data.text, account.id, now())
         announce_to_room(room, notice)
         return {"ok": True}
+
+    @handles(CandidateIn)
+    def on_mark_absent(self, data: CandidateIn):
+        """Record 缺考 for a candidate who never logged in, once the late-entry cutoff has passed."""
+        account = staff()
+        with write_transaction(db.session):
+            candidate = service.require_candidate(db.session, account, data.candidate_id)
+            control.mark_absent(db.session, candidate, account.id, now())
+        notify_seat(candidate)
+        return {"ok": True}
+
+    @handles(CandidateActionIn)
+    def on_allow_move(self, data: CandidateActionIn):
+        """换机: end the candidate's session on this computer; their next login on another one continues it."""
+        candidate, _ = self._candidate_action(data.candidate_id, control.allow_move, data.reason)
+        end_candidate_session(
+            candidate.attempt.id, "moved", "监考员已为您办理换机：请到新的考试机上输入准考证号继续考试。"
+        )
+        return {"ok": True}

@@ -22,6 +22,7 @@ STATE_LABELS = {
     "time_up": "时间到",
     "submitted": "已交卷",
     "disconnected": "已断线",
+    "absent": "缺考",
 }
 IDLE_AFTER_S = 5 * 60  # answering without any change for this long shows as 长时间无操作
 
@@ -70,6 +71,8 @@ def seat_view(session, candidate: Candidate, now: datetime, room_deadline: datet
     state = exam.phase(attempt, clock)
     if attempt is not None and state not in ("submitted", "time_up") and attempt.disconnected_at is not None:
         state = "disconnected"
+    if attempt is None and candidate.absent_at is not None:
+        state = "absent"
     view = {
         "candidate_id": candidate.id,
         "seat": candidate.seat_no,

@@ -151,7 +151,55 @@ def test_the_supervisor_and_another_rooms_proctor_may_not_act(proctor, candidate
             ("announce", {"room_id": room_id, "text": "x"}),
             ("pause_candidate", {"candidate_id": candidate_id, "reason": "x"}),
             ("force_submit", {"candidate_id": candidate_id, "reason": "x"}),
+            ("allow_move", {"candidate_id": candidate_id, "reason": "x"}),
+            ("mark_absent", {"candidate_id": candidate_id + 1}),
         ]:
             assert actor.emit(event, payload)["error"]["code"] == "forbidden", (event, actor)
     assert stored(app, ClockEvent)[-1].kind == "start"  # nothing changed
     assert candidate.state()["clock"]["deadline"] == (clock() + timedelta(minutes=90)).isoformat()
+
+
+def test_late_logins_are_refused_and_absentees_recorded_after_the_cutoff(
+    proctor, candidate, make_candidate, app, clock
+):
+    started(candidate, proctor)
+    late = make_candidate(app.site.tickets[5])
+    absent_id = proctor.seat(late.ticket)["candidate_id"]
+    early = proctor.emit("mark_absent", {"candidate_id": absent_id})
+    assert early["error"]["message"] == "开考 30 分钟后才能记为缺考。"
+    clock.advance(minutes=29)
+    late.login()  # 29 minutes after the start: still allowed in
+    clock.advance(minutes=2)
+    too_late = make_candidate(app.site.tickets[6])
+    refused = too_late.lookup()
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "too_late"
+    assert proctor.emit("mark_absent", {"candidate_id": absent_id})["error"]["code"] == "present"
+    missing_id = proctor.seat(too_late.ticket)["candidate_id"]
+    assert proctor.emit("mark_absent", {"candidate_id": missing_id})["ok"]
+    seat = proctor.seat(too_late.ticket)
+    assert (seat["state"], seat["state_label"]) == ("absent", "缺考")
+    assert too_late.lookup().get_json()["error"]["code"] == "absent"
+    assert proctor.watch()["counts"]["absent"] == 1
+
+
+def test_a_candidate_moves_to_another_computer_and_carries_on(proctor, candidate, make_candidate, app):
+    candidate_id = started(candidate, proctor)
+    item = candidate.paper_items()[0]
+    assert candidate.answer(item["id"], item["options"][0]["id"], 1)["ok"]
+    elsewhere = make_candidate(candidate.ticket)
+    assert elsewhere.lookup().get_json()["error"]["code"] == "active_elsewhere"  # not without the proctor
+    assert (
+        proctor.emit("allow_move", {"candidate_id": candidate_id, "reason": ""})["error"]["code"] == "reason_required"
+    )
+    candidate.received()
+    assert proctor.emit("allow_move", {"candidate_id": candidate_id, "reason": "显示器损坏"})["ok"]
+    ended = [e["args"][0] for e in candidate.received() if e["name"] == "session_ended"]
+    assert ended and ended[0]["code"] == "moved"
+    assert candidate.emit("get_state", {})["error"]["code"] == "session_ended"  # the old computer is out
+    elsewhere.login().connect()
+    state = elsewhere.state()
+    assert state["phase"] == "answering" and state["answers"] == {str(item["id"]): item["options"][0]["id"]}
+    assert candidate.post("/api/candidate/login", {"ticket": candidate.ticket}).status_code == 409  # bound again
+    [attempt] = stored(app, Attempt)
+    assert not attempt.move_allowed
+    assert {e.action for e in stored(app, AuditEntry)} >= {"candidate.allow_move", "candidate.moved"}

@@ -95,8 +95,9 @@ def test_no_one_is_admitted_after_the_rooms_time_is_over(make_candidate, proctor
     first = make_candidate(app.site.tickets[0]).login().connect()
     proctor.confirm(first.ticket)
     proctor.start()
-    clock.advance(minutes=95)
-    late = make_candidate(app.site.tickets[1]).login().connect()
+    clock.advance(minutes=20)
+    late = make_candidate(app.site.tickets[1]).login().connect()  # in before the late-entry cutoff
+    clock.advance(minutes=75)  # but not confirmed before the end
     reply = proctor.confirm(late.ticket)
     assert reply["error"] == {"code": "room_over", "message": "本考场考试时间已结束，不能再确认考生入场。"}
     assert all("paper" not in e["args"][0] for e in late.received() if e["name"] == "state")
