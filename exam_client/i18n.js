@@ -79,6 +79,7 @@ export const zh = {
     candidate: "您的试卷已成功提交。",
     time_up: "考试时间到，系统已自动交卷。",
     proctor: "监考员已为您收卷，您的答案已保存。",
+    removed: "您已被取消本科目考试资格。",
   },
   announcementTitle: "监考员通知",
   submittedAt: (t) => `交卷时间：${t}`,

@@ -129,7 +129,11 @@ function renderRoom(room) {
       (v) => emit("extend", { room_id: room.id, minutes: Number(v.minutes), reason: v.reason })) }, zh.extendRoom),
     h("button", { type: "button", class: "secondary", id: "announce", onclick: () => ask(zh.announce,
       [{ name: "text", label: zh.announceText, required: true, multiline: true }],
-      (v) => emit("announce", { room_id: room.id, text: v.text })) }, zh.announce)) : null;
+      (v) => emit("announce", { room_id: room.id, text: v.text })) }, zh.announce),
+    h("button", { type: "button", class: "secondary", id: "record-incident", onclick: () => ask(zh.recordIncident,
+      [{ name: "what", label: zh.incidentWhat, required: true, multiline: true },
+        { name: "decision", label: zh.incidentDecision, required: true }],
+      (v) => emit("record_incident", { room_id: room.id, what: v.what, decision: v.decision })) }, zh.recordIncident)) : null;
   const feed = h("ol", { class: "feed", id: "feed" });
   mount(app,
     h("section", { class: "room-head" },
@@ -230,6 +234,8 @@ function renderSeat(seat) {
   if (seat.own_clock && seat.state !== "submitted") notes.push(zh.ownClock(fmtDuration(seat.own_clock.remaining_ms), seat.own_clock.paused));
   if (seat.focus_lost) notes.push(zh.focusLost(seat.focus_lost));
   if (seat.paper_no > 1) notes.push(zh.paperReplaced);
+  if (seat.warnings) notes.push(zh.warningsNote(seat.warnings));
+  if (seat.score_void) notes.push(zh.scoreVoid);
   const fresh = h("div", { class: `seat state-${shown}`, id: cell.id, style: cell.getAttribute("style"),
     dataset: { candidateId: seat.candidate_id, state: shown }, tabindex: 0,
     onclick: () => openSeat(seat.candidate_id) },
@@ -270,6 +276,27 @@ function openSeat(candidateId) {
       [{ name: "reason", label: zh.reason, required: true }], (v) => emit("allow_move", { ...id, reason: v.reason }),
       zh.allowMoveHint)) }, zh.allowMove),
   ] : [];
+  const present = seat.state !== "not_logged_in" && seat.state !== "absent";
+  if (canAct && present) {
+    buttons.push(h("button", { type: "button", class: "secondary", id: "warn", onclick: then(() => ask(zh.warn,
+      [{ name: "what", label: zh.what, required: true }], async (v) => {
+        const reply = await emit("warn", { ...id, what: v.what });
+        if (reply.may_remove) { // the second warning: offer removal at once (the proctor may still cancel)
+          setTimeout(() => ask(zh.remove, [{ name: "what", label: zh.reason, required: true }],
+            (r) => emit("remove", { ...id, what: r.what }), `${zh.removeOffered(reply.warnings)}${zh.removeWarning}`), 0);
+        }
+        return reply;
+      })) }, zh.warn));
+    if (seat.submit_reason !== "removed" && seat.state !== "awaiting_confirmation") {
+      buttons.push(h("button", { type: "button", class: seat.warnings >= 2 ? "danger offered" : "danger", id: "remove",
+        onclick: then(() => ask(zh.remove, [{ name: "what", label: zh.reason, required: true }],
+          (v) => emit("remove", { ...id, what: v.what }), zh.removeWarning)) }, zh.remove));
+    }
+    if (!seat.score_void && seat.state !== "awaiting_confirmation") {
+      buttons.push(h("button", { type: "button", class: "secondary", id: "void-score", onclick: then(() => ask(zh.voidScore,
+        [{ name: "what", label: zh.reason, required: true }], (v) => emit("void_score", { ...id, what: v.what }))) }, zh.voidScore));
+    }
+  }
   if (canAct && seat.state === "not_logged_in" && state.room.clock.started_at) {
     buttons.push(h("button", { type: "button", class: "secondary", id: "mark-absent", onclick: async () => {
       const reply = await emit("mark_absent", id);
@@ -287,6 +314,7 @@ function openSeat(candidateId) {
   ].filter(Boolean);
   const dialog = h("dialog", { class: "modal", id: "seat-dialog" },
     h("h2", {}, zh.seatTitle(seat.seat, seat.name)),
+    seat.warnings >= 2 && seat.submit_reason !== "removed" ? h("p", { class: "error", id: "remove-offered" }, zh.removeOffered(seat.warnings)) : null,
     h("table", { class: "identity" }, h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, String(v)))))),
     error,
     h("div", { class: "actions" }, buttons, h("button", { type: "button", class: "secondary", onclick: close }, zh.close)));

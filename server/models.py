@@ -10,11 +10,13 @@ from server.exam.models import (
     Candidate,
     ClockEvent,
     ExamSession,
+    Incident,
     PaperBlueprint,
     PreparedPaper,
     Room,
     RoomEvent,
     RoomProctor,
+    Violation,
 )
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "PaperBlueprint",
     "PreparedPaper",
     "Handover",
+    "Incident",
     "Item",
     "ItemVersion",
     "Room",
@@ -37,4 +40,5 @@ __all__ = [
     "RoomProctor",
     "SiteKey",
     "TrustedSigner",
+    "Violation",
 ]

@@ -129,6 +129,7 @@ class Attempt(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submit_reason: Mapped[str | None] = mapped_column(String(16))  # candidate | time_up
     score: Mapped[float | None]
+    score_void: Mapped[bool] = mapped_column(default=False, server_default="0")  # 成绩无效 (discipline)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     candidate: Mapped[Candidate] = relationship(back_populates="attempt")
@@ -203,6 +204,35 @@ class RoomEvent(Base):
     kind: Mapped[str] = mapped_column(String(24))
     text: Mapped[str] = mapped_column(String(512))
     actor: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Violation(Base):
+    """A line of the violation register (违纪违规考生登记表): what a candidate did and what was decided."""
+
+    __tablename__ = "violation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))  # warning | removal | void_score
+    what: Mapped[str] = mapped_column(String(500))  # what happened
+    decision: Mapped[str] = mapped_column(String(200))  # what was decided
+    actor_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+
+
+class Incident(Base):
+    """A line of the room record (考场情况记录表): an event in the room and what was decided."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), index=True)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidate.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    what: Mapped[str] = mapped_column(String(500))
+    decision: Mapped[str] = mapped_column(String(500))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
 
 
 class ClockEvent(Base):

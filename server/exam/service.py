@@ -242,7 +242,11 @@ def submit(session, attempt: Attempt, now: datetime, reason: str = "candidate") 
     attempt.score = score_attempt(session, attempt)
     audit.record(session, now, _actor(attempt, reason), "attempt.submit", f"attempt:{attempt.id}", reason=reason)
     done = f"已答 {answered_count(attempt)}/{paper_size(attempt)} 题"
-    text = {"candidate": f"交卷（{done}）", "time_up": f"考试时间到，系统自动交卷（{done}）"}
+    text = {
+        "candidate": f"交卷（{done}）",
+        "time_up": f"考试时间到，系统自动交卷（{done}）",
+        "removed": f"考试被终止（{done}）",
+    }
     feed.about(session, attempt.candidate, "submit", text.get(reason, f"交卷（{done}）"), now)
     return attempt.score
 

@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 from server.auth.models import Account
 from server.auth.views import current_account
 from server.db import write_transaction
-from server.exam import control
+from server.exam import control, discipline
 from server.exam import service as exam
 from server.extensions import db
 from server.live import (
@@ -56,6 +56,21 @@ class ExtendIn(Payload):
     candidate_id: int | None = Field(default=None, ge=1, le=2**31)
     minutes: int = Field(ge=1, le=control.MAX_EXTENSION_MIN)
     reason: Reason
+
+
+Text = Annotated[str, StringConstraints(max_length=500)]
+
+
+class ViolationIn(Payload):
+    candidate_id: int = Field(ge=1, le=2**31)
+    what: Text
+
+
+class IncidentIn(Payload):
+    room_id: int = Field(ge=1, le=2**31)
+    candidate_id: int | None = Field(default=None, ge=1, le=2**31)
+    what: Text
+    decision: Text
 
 
 class AnnounceIn(Payload):
@@ -229,4 +244,48 @@ class ProctorNamespace(JikaoNamespace):
         end_candidate_session(
             candidate.attempt.id, "moved", "监考员已为您办理换机：请到新的考试机上输入准考证号继续考试。"
         )
+        return {"ok": True}
+
+    # ---- discipline and the room record ----
+    def _discipline(self, candidate_id: int, action, what: str):
+        account = staff()
+        with write_transaction(db.session):
+            candidate = service.require_candidate(db.session, account, candidate_id)
+            result = action(db.session, candidate, what, account.id, now())
+        return candidate, result
+
+    @handles(ViolationIn)
+    def on_warn(self, data: ViolationIn):
+        """Record a warning (what the candidate did); acks ``{ok, warnings}``; from the second, removal is offered."""
+        candidate, count = self._discipline(data.candidate_id, discipline.warn, data.what)
+        notify_seat(candidate)
+        return {"ok": True, "warnings": count, "may_remove": count >= discipline.WARNINGS_BEFORE_REMOVAL}
+
+    @handles(ViolationIn)
+    def on_remove(self, data: ViolationIn):
+        """Remove the candidate (取消考试资格): the exam ends now, the score is void, the screen says so."""
+        candidate, attempt = self._discipline(data.candidate_id, discipline.remove, data.what)
+        end_candidate_session(attempt.id, "removed", "您已被取消本科目考试资格，请按监考员指示离开考场。")
+        notify_seat(candidate)
+        return {"ok": True}
+
+    @handles(ViolationIn)
+    def on_void_score(self, data: ViolationIn):
+        """Record that the candidate's score of this sitting is void (成绩无效)."""
+        candidate, _ = self._discipline(data.candidate_id, discipline.void_score, data.what)
+        notify_seat(candidate)
+        return {"ok": True}
+
+    @handles(IncidentIn)
+    def on_record_incident(self, data: IncidentIn):
+        """Add a line to the room record (考场情况记录表), about the room or one of its candidates."""
+        account = staff()
+        with write_transaction(db.session):
+            room = service.require_room(db.session, account, data.room_id, act=True)
+            candidate = None
+            if data.candidate_id is not None:
+                candidate = service.require_candidate(db.session, account, data.candidate_id)
+                if candidate.room_id != room.id:
+                    raise exam.ExamError("unknown_candidate", "该考生不在本考场。")
+            discipline.record_incident(db.session, room, data.what, data.decision, candidate, account.id, now())
         return {"ok": True}

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from server.auth.models import Account
-from server.exam import feed
+from server.exam import discipline, feed
 from server.exam import service as exam
 from server.exam.models import Candidate, Room, RoomProctor
 from server.timeutil import iso
@@ -89,6 +89,8 @@ def seat_view(session, candidate: Candidate, now: datetime, room_deadline: datet
         view["last_seen_at"] = iso(attempt.last_seen_at)  # the last answer or connection: activity
         view["disconnected_at"] = iso(attempt.disconnected_at)
         view["focus_lost"] = attempt.focus_lost
+        view["warnings"] = discipline.warnings_of(session, candidate)
+        view["score_void"] = attempt.score_void
         if clock is not None and clock.started_at is not None:
             if room_deadline is None:
                 room_deadline = exam.room_clock(session, candidate.room, now).deadline

@@ -90,3 +90,32 @@ def test_a_proctor_runs_the_room_from_the_console(live_site, browser, artifacts)
     kinds = [(e.kind, e.reason) for e in stored(server.app, ClockEvent) if e.attempt_id is not None]
     assert kinds == [("pause", "电脑死机，正在处理"), ("resume", "恢复考试"), ("extend", "补足故障耽误的时间")]
     assert [a.submit_reason for a in stored(server.app, Attempt)] == [None, "proctor"]
+
+
+def test_two_warnings_then_removal_from_the_console(live_site, browser, artifacts):
+    server = live_site
+    console = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+    console.goto(server.url + "/proctor/")
+    console.fill("#username", "proctor1")
+    console.fill("#password", server.logins["proctor1"])
+    console.click("#login")
+    candidate = candidate_in_browser(browser, server, server.tickets[3])
+    seat(console, 4).locator(".verify").click()
+    console.click("#confirm-identity")
+    console.click("#start-room")
+    console.click("#confirm-start")
+    expect(candidate.locator(".question-card")).to_be_visible()
+
+    for what in ("偷看邻座屏幕", "再次偷看邻座屏幕"):
+        seat(console, 4).click()
+        console.click("#warn")
+        console.fill("#ask-what", what)
+        console.click("#ask-ok")
+    # The second warning offers removal at once.
+    expect(console.locator("#ask-dialog")).to_contain_text("该考生已被警告 2 次，可以责令其离开考场。")
+    console.screenshot(path=artifacts / "proctor-6-removal-offered.png")
+    answer_dialog(console, {"what": "两次警告后仍偷看"})
+    expect(candidate.locator("#login-error")).to_have_text("您已被取消本科目考试资格，请按监考员指示离开考场。")
+    expect(seat(console, 4)).to_contain_text("已移出考场")
+    expect(seat(console, 4)).to_contain_text("成绩无效")
+    expect(console.locator("#feed")).to_contain_text("04号 刘海燕 移出考场、取消考试资格：两次警告后仍偷看")
