@@ -23,7 +23,7 @@ from server.bank.models import Item
 from server.db import write_transaction
 from server.errors import ExamError
 from server.exam import assembly, blueprints
-from server.exam.models import LEVEL_NAMES, Attempt, Candidate, ExamSession, PaperBlueprint, PreparedPaper, Room
+from server.exam.models import LEVEL_NAMES, ExamSession, PaperBlueprint, PreparedPaper, Room
 from server.extensions import db, run_blocking
 from server.timeutil import iso, now
 
@@ -221,13 +221,11 @@ def use_blueprint(account, session_id: int):
         row = _blueprint(_int(body, "blueprint_id", 1, 2**31))
         if (row.occupation_code, row.level) != (exam.occupation_code, exam.level):
             raise ExamError("wrong_blueprint", "该蓝图不属于本场次的职业和等级。")
-        if _holding(exam):
+        if assembly.handed_out(db.session, exam):
             raise ExamError("papers_handed_out", "本场次已有考生领取试卷，不能更换蓝图。")
         exam.blueprint = row
         exam.assembly_report = None
-        db.session.query(PreparedPaper).filter(
-            PreparedPaper.session_id == exam.id, PreparedPaper.kind != assembly.REPLACED
-        ).delete()
+        assembly.discard_prepared(db.session, exam)
         audit.record(db.session, now(), _actor(account), "session.blueprint", f"session:{exam.id}", version=row.version)
     return jsonify(ok=True, sitting=_sitting_view(exam))
 
@@ -262,17 +260,6 @@ def _blueprint(blueprint_id: int) -> PaperBlueprint:
     if row is None:
         raise ExamError("unknown_blueprint", "没有这个蓝图版本。")
     return row
-
-
-def _holding(exam: ExamSession) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Attempt.id))
-            .join(Candidate)
-            .where(Candidate.session_id == exam.id, Attempt.status != "awaiting_confirmation")
-        )
-        or 0
-    )
 
 
 def _who(actor: str) -> str:
@@ -322,7 +309,7 @@ def _sitting_view(exam: ExamSession) -> dict:
         "rooms": [
             {"id": r.id, "name": r.name, "seats": len(r.candidates), "started": r.started_at is not None} for r in rooms
         ],
-        "holding": _holding(exam),
+        "holding": assembly.handed_out(db.session, exam),
         "report": exam.assembly_report and {**exam.assembly_report, "by": _who(exam.assembly_report["by"])},
         "backups": {
             "ready": papers[(assembly.BACKUP, False, False)],

@@ -105,6 +105,23 @@ def open_prepared(exam: ExamSession, row: PreparedPaper) -> dict:
 
 
 # ---- ahead of the start ----
+def handed_out(session, exam: ExamSession) -> int:
+    """How many candidates of the sitting hold a paper (confirmed, taking or done with the exam)."""
+    return (
+        session.scalar(
+            select(func.count(Attempt.id))
+            .join(Candidate)
+            .where(Candidate.session_id == exam.id, Attempt.status != "awaiting_confirmation")
+        )
+        or 0
+    )
+
+
+def discard_prepared(session, exam: ExamSession) -> None:
+    """Forget the sitting's seat and backup papers (the replaced ones stay: they are the record)."""
+    session.execute(delete(PreparedPaper).where(PreparedPaper.session_id == exam.id, PreparedPaper.kind != REPLACED))
+
+
 def prepare(session, exam: ExamSession, actor: str, now: datetime, backups: int | None = None) -> dict:
     """Draw every seat's paper, room by room, and the backup papers; report the overlap achieved.
 
@@ -112,12 +129,8 @@ def prepare(session, exam: ExamSession, actor: str, now: datetime, backups: int 
     before then draws everything anew from the bank as it is now."""
     # Deleting first takes the database's write lock: no confirmation (in this process or another) can
     # slip in between the check below and the new papers. A refusal rolls the deletion back.
-    session.execute(delete(PreparedPaper).where(PreparedPaper.session_id == exam.id, PreparedPaper.kind != REPLACED))
-    holding = session.scalar(
-        select(func.count(Attempt.id))
-        .join(Candidate)
-        .where(Candidate.session_id == exam.id, Attempt.status != "awaiting_confirmation")
-    )
+    discard_prepared(session, exam)
+    holding = handed_out(session, exam)
     if holding:
         raise ExamError("papers_handed_out", f"本场次已有 {holding} 名考生确认入场并领取试卷，不能重新组卷。")
     seats = session.scalar(select(func.count(Candidate.id)).where(Candidate.session_id == exam.id)) or 0
