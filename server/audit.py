@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime
@@ -12,6 +12,8 @@ from server.db import Base, UTCDateTime
 
 class AuditEntry(Base):
     __tablename__ = "audit_entry"
+    # Finding what happened to one thing (a room's announcements, an attempt's history) without a scan.
+    __table_args__ = (Index("ix_audit_entry_target_action", "target", "action"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -28,20 +28,16 @@ def who(candidate: Candidate) -> str:
     return f"{candidate.seat_no:02d}号 {candidate.name}"
 
 
-def record(
-    session, room_id: int, kind: str, text: str, now: datetime, candidate: Candidate | None = None, actor: str = ""
-) -> None:
+def record(session, room_id: int, kind: str, text: str, now: datetime, candidate: Candidate | None = None) -> None:
     """Add a line to the room's feed (published after the commit)."""
-    row = RoomEvent(
-        room_id=room_id, candidate_id=candidate.id if candidate else None, at=now, kind=kind, text=text, actor=actor
-    )
+    row = RoomEvent(room_id=room_id, candidate_id=candidate.id if candidate else None, at=now, kind=kind, text=text)
     session.add(row)
     session.info.setdefault(PENDING, []).append(view(row))
 
 
-def about(session, candidate: Candidate, kind: str, text: str, now: datetime, actor: str = "") -> None:
+def about(session, candidate: Candidate, kind: str, text: str, now: datetime) -> None:
     """A line about one candidate: "<seat>号 <name> <text>"."""
-    record(session, candidate.room_id, kind, f"{who(candidate)} {text}", now, candidate, actor)
+    record(session, candidate.room_id, kind, f"{who(candidate)} {text}", now, candidate)
 
 
 def view(row: RoomEvent) -> dict:

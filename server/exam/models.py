@@ -203,7 +203,6 @@ class RoomEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(24))
     text: Mapped[str] = mapped_column(String(512))
-    actor: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Violation(Base):
