@@ -16,6 +16,7 @@ from server.errors import ExamError
 from server.exam import feed
 from server.exam.models import Attempt, ClockEvent, Room
 from server.exam.service import attempt_clock, phase, room_clock, staff_name, submit
+from server.timeutil import iso
 
 MAX_EXTENSION_MIN = 120
 
@@ -156,7 +157,7 @@ def announce(session, room: Room, text: str, actor_id: int, now: datetime) -> di
         raise ExamError("empty_announcement", "通知内容不能为空。")
     audit.record(session, now, f"account:{actor_id}", "room.announce", f"room:{room.id}", text=text)
     feed.record(session, room.id, "announce", f"广播通知：{text}（{staff_name(session, actor_id)}）", now)
-    return {"kind": "announcement", "text": text, "at": now.isoformat()}
+    return {"kind": "announcement", "text": text, "at": iso(now)}
 
 
 def mark_absent(session, candidate, actor_id: int, now: datetime) -> None:

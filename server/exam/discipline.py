@@ -26,6 +26,13 @@ def _text(value: str, name: str) -> str:
     return value
 
 
+def _confirmed(candidate: Candidate) -> Attempt:
+    attempt = candidate.attempt
+    if attempt is None or attempt.status == "awaiting_confirmation":
+        raise ExamError("not_confirmed", "该考生尚未确认入场。")
+    return attempt
+
+
 def warnings_of(session, candidate: Candidate) -> int:
     return session.scalar(
         select(func.count(Violation.id)).where(Violation.candidate_id == candidate.id, Violation.kind == "warning")
@@ -62,9 +69,7 @@ def warn(session, candidate: Candidate, what: str, actor_id: int, now: datetime)
 def remove(session, candidate: Candidate, what: str, actor_id: int, now: datetime) -> Attempt:
     """Remove the candidate from the exam (取消考试资格): the attempt ends now and its score is void."""
     what = _text(what, "原因")
-    attempt = candidate.attempt
-    if attempt is None or attempt.status == "awaiting_confirmation":
-        raise ExamError("not_confirmed", "该考生尚未确认入场。")
+    attempt = _confirmed(candidate)
     if attempt.status == "submitted" and attempt.submit_reason == "removed":
         raise ExamError("already_removed", "该考生已被移出考场。")
     _register(session, candidate, "removal", what, actor_id, now)
@@ -78,9 +83,7 @@ def remove(session, candidate: Candidate, what: str, actor_id: int, now: datetim
 def void_score(session, candidate: Candidate, what: str, actor_id: int, now: datetime) -> None:
     """本科目成绩无效: the candidate's score of this sitting will not count."""
     what = _text(what, "原因")
-    attempt = candidate.attempt
-    if attempt is None or attempt.status == "awaiting_confirmation":
-        raise ExamError("not_confirmed", "该考生尚未确认入场。")
+    attempt = _confirmed(candidate)
     if attempt.score_void:
         raise ExamError("already_void", "该考生的成绩已记为无效。")
     attempt.score_void = True

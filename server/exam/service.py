@@ -21,6 +21,8 @@ from sqlalchemy import select
 from item_bank import ITEM_TYPES, PASS_MARK, ItemError, score_paper
 from item_bank.paper import paper_item_ids
 from server import audit
+from server.audit import AuditEntry
+from server.auth.models import Account
 from server.bank.service import load_items
 from server.errors import ExamError
 from server.exam import assembly, feed
@@ -322,8 +324,6 @@ def focus_changed(session, attempt: Attempt, lost: bool, now: datetime) -> bool:
 
 
 def staff_name(session, account_id: int | None) -> str:
-    from server.auth.models import Account
-
     account = session.get(Account, account_id) if account_id else None
     return account.display_name if account else "系统"
 
@@ -392,8 +392,6 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
 
 def announcements(session, room_id: int, limit: int = 5) -> list[dict]:
     """The room's latest broadcasts, newest last, as the candidates see them (no proctor names)."""
-    from server.audit import AuditEntry
-
     rows = session.scalars(
         select(AuditEntry)
         .where(AuditEntry.action == "room.announce", AuditEntry.target == f"room:{room_id}")
