@@ -307,3 +307,21 @@ def candidate_in_browser(browser, server: LiveServer, ticket: str):
     page.click("#confirm-login")
     expect(page.locator("#screen-awaiting")).to_be_visible()
     return page
+
+
+def staff_login(page, server: LiveServer, username: str) -> None:
+    """Log in on a staff screen (console, bank, admin) already open in ``page``, with the demo password."""
+    page.fill("#username", username)
+    page.fill("#password", server.logins[username])
+    page.click("#login")
+
+
+def proctor_console(browser, server: LiveServer, username: str = "proctor1"):
+    """A proctor console, logged in and showing the room."""
+    from playwright.sync_api import expect
+
+    page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+    page.goto(server.url + "/proctor/")
+    staff_login(page, server, username)
+    expect(page.locator("#count-expected")).to_have_text("30")
+    return page

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.exam.models import Attempt
-from tests.conftest import candidate_in_browser, confirm_and_start
+from tests.conftest import candidate_in_browser, confirm_and_start, staff_login
 from tests.helpers import stored, stored_papers
 
 pytestmark = pytest.mark.browser
@@ -16,13 +16,9 @@ pytestmark = pytest.mark.browser
 def test_the_exam_admin_edits_a_blueprint_simulates_and_assembles(live_site, browser, artifacts):
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     page.goto(live_site.url + "/admin/")
-    page.fill("#username", "tiku")
-    page.fill("#password", live_site.logins["tiku"])
-    page.click("#login")
+    staff_login(page, live_site, "tiku")
     expect(page.locator("#login-error")).to_have_text("只有考务管理员可以使用考务管理功能。")
-    page.fill("#username", "kaowu")
-    page.fill("#password", live_site.logins["kaowu"])
-    page.click("#login")
+    staff_login(page, live_site, "kaowu")
 
     # The blueprint in use, and the simulation report for it.
     expect(page.locator("#blueprint-panel h2")).to_have_text("6-28-01-14 四级/中级工 · 第1版")

@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from item_bank.imports import TEMPLATE_HEADERS, TEMPLATE_ROWS
+from tests.conftest import staff_login
 from tests.helpers import tiny_png
 
 pytestmark = pytest.mark.browser
@@ -24,13 +25,9 @@ def sheet(path, rows):
 def test_a_bank_admin_imports_browses_and_previews(live_site, browser, artifacts, tmp_path):
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     page.goto(live_site.url + "/bank/")
-    page.fill("#username", "proctor1")
-    page.fill("#password", live_site.logins["proctor1"])
-    page.click("#login")
+    staff_login(page, live_site, "proctor1")
     expect(page.locator("#login-error")).to_have_text("只有题库管理员可以使用题库管理功能。")
-    page.fill("#username", "tiku")
-    page.fill("#password", live_site.logins["tiku"])
-    page.click("#login")
+    staff_login(page, live_site, "tiku")
     expect(page.locator("#item-count")).to_have_text("共 130 道")
 
     # Import: a file with a mistake is refused with the row and column named; the corrected one goes in.

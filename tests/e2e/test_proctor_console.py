@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.exam.models import Attempt, ClockEvent
-from tests.conftest import candidate_in_browser
+from tests.conftest import candidate_in_browser, proctor_console
 from tests.helpers import stored
 
 pytestmark = pytest.mark.browser
@@ -26,12 +26,7 @@ def answer_dialog(console, fields: dict):
 
 def test_a_proctor_runs_the_room_from_the_console(live_site, browser, artifacts):
     server = live_site
-    console = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
-    console.goto(server.url + "/proctor/")
-    console.fill("#username", "proctor1")
-    console.fill("#password", server.logins["proctor1"])
-    console.click("#login")
-    expect(console.locator("#count-expected")).to_have_text("30")
+    console = proctor_console(browser, server)
 
     first = candidate_in_browser(browser, server, server.tickets[0])
     second = candidate_in_browser(browser, server, server.tickets[1])
@@ -54,6 +49,8 @@ def test_a_proctor_runs_the_room_from_the_console(live_site, browser, artifacts)
     answer_dialog(console, {"text": "请考生保持安静，独立作答。"})
     for page in (first, second):
         expect(page.locator("#announcement")).to_contain_text("请考生保持安静，独立作答。")
+    first.screenshot(path=artifacts / "candidate-8-announcement.png")
+    for page in (first, second):
         page.click("#announcement button")
 
     # One candidate's computer fails: paused, then resumed with ten minutes more.
@@ -62,6 +59,7 @@ def test_a_proctor_runs_the_room_from_the_console(live_site, browser, artifacts)
     answer_dialog(console, {"reason": "电脑死机，正在处理"})
     expect(first.locator("#paused-overlay")).to_be_visible()
     expect(second.locator("#paused-overlay")).to_have_count(0)
+    first.screenshot(path=artifacts / "candidate-9-paused.png")
     expect(seat(console, 1)).to_contain_text("单独暂停")
     console.screenshot(path=artifacts / "proctor-4-candidate-paused.png")
     seat(console, 1).click()
@@ -79,6 +77,7 @@ def test_a_proctor_runs_the_room_from_the_console(live_site, browser, artifacts)
     console.click("#force-submit")
     answer_dialog(console, {"reason": "夹带资料，按违纪处理"})
     expect(second.locator("#screen-submitted")).to_contain_text("监考员已为您收卷")
+    second.screenshot(path=artifacts / "candidate-11-collected.png")
     expect(seat(console, 2)).to_contain_text("监考员收卷")
 
     # The first candidate's browser closes: the seat shows it at once, with the time.
@@ -94,11 +93,7 @@ def test_a_proctor_runs_the_room_from_the_console(live_site, browser, artifacts)
 
 def test_two_warnings_then_removal_from_the_console(live_site, browser, artifacts):
     server = live_site
-    console = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
-    console.goto(server.url + "/proctor/")
-    console.fill("#username", "proctor1")
-    console.fill("#password", server.logins["proctor1"])
-    console.click("#login")
+    console = proctor_console(browser, server)
     candidate = candidate_in_browser(browser, server, server.tickets[3])
     seat(console, 4).locator(".verify").click()
     console.click("#confirm-identity")
@@ -116,6 +111,7 @@ def test_two_warnings_then_removal_from_the_console(live_site, browser, artifact
     console.screenshot(path=artifacts / "proctor-6-removal-offered.png")
     answer_dialog(console, {"what": "两次警告后仍偷看"})
     expect(candidate.locator("#login-error")).to_have_text("您已被取消本科目考试资格，请按监考员指示离开考场。")
+    candidate.screenshot(path=artifacts / "candidate-10-removed.png")
     expect(seat(console, 4)).to_contain_text("已移出考场")
     expect(seat(console, 4)).to_contain_text("成绩无效")
     expect(console.locator("#feed")).to_contain_text("04号 刘海燕 移出考场、取消考试资格：两次警告后仍偷看")
