@@ -58,7 +58,7 @@ export const zh = {
   progress: (a, t) => `${a}/${t} 题`,
   paperReplaced: "已换备用卷（原卷含泄密试题）",
   submittedBy: { candidate: "考生交卷", time_up: "时间到自动交卷", proctor: "监考员收卷", removed: "已移出考场" },
-  warn: "记录警告", remove: "移出考场", voidScore: "成绩无效", recordIncident: "记录考场情况",
+  warn: "记录警告", remove: "移出考场", voidScore: "成绩无效", recordIncident: "记录考场情况", roomRecord: "打印考场记录表",
   warningsNote: (n) => `已警告 ${n} 次`, scoreVoid: "成绩无效",
   removeOffered: (n) => `该考生已被警告 ${n} 次，可以责令其离开考场。`,
   removeWarning: "移出后该考生的考试立即结束，本科目成绩无效，且不能再登录。",

@@ -146,7 +146,11 @@ function renderRoom(room) {
         h("p", { class: "legend-line" }, zh.seatLegend),
         h("div", { class: "podium" }, zh.podium),
         grid),
-      h("aside", { class: "feed-panel" }, h("h2", {}, zh.feedTitle), feed)));
+      h("aside", { class: "feed-panel" },
+        h("div", { class: "feed-head" }, h("h2", {}, zh.feedTitle),
+          h("a", { class: "secondary", id: "room-record", href: `/proctor/rooms/${room.id}/record`, target: "_blank",
+            rel: "noopener" }, zh.roomRecord)),
+        feed)));
   for (let r = 1; r <= room.rows; r++) {
     for (let c = 1; c <= room.cols; c++) {
       grid.append(h("div", { class: "seat empty", id: `cell-${r}-${c}`, style: `grid-row:${r};grid-column:${c}` }));

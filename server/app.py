@@ -32,6 +32,7 @@ DEFAULTS = {
     "SWEEP_INTERVAL": 1.0,
     "AUTO_UPGRADE": True,
     "BANK_SCRYPT_N": 2**15,  # scrypt cost for the key holders' passphrases (tests use less)
+    "PDF_FONT": None,  # a TrueType font with Chinese glyphs for printed PDFs (default: see server.proctor.record)
 }
 
 _namespaces_registered = False
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     from server.auth.views import bp as auth_bp
     from server.bank.views import bp as bank_bp
     from server.exam.views import bp as candidate_bp
+    from server.proctor.views import bp as proctor_bp
     from server.web import bp as web_bp
 
     app.register_blueprint(web_bp)
@@ -69,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(candidate_bp)
     app.register_blueprint(bank_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(proctor_bp)
 
     if app.config["AUTO_UPGRADE"]:
         from server.db import upgrade

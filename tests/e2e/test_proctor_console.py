@@ -115,3 +115,87 @@ def test_two_warnings_then_removal_from_the_console(live_site, browser, artifact
     expect(seat(console, 4)).to_contain_text("已移出考场")
     expect(seat(console, 4)).to_contain_text("成绩无效")
     expect(console.locator("#feed")).to_contain_text("04号 刘海燕 移出考场、取消考试资格：两次警告后仍偷看")
+
+
+def started_long_ago(server, minutes: int) -> None:
+    """Move the room's recorded start back, as if the sitting had begun ``minutes`` ago (the late-entry
+    cutoff is 30 minutes; a browser test cannot wait that long). The server derives every clock from it."""
+    from datetime import timedelta
+
+    from server.db import write_transaction
+    from server.extensions import db
+
+    with server.app.app_context(), write_transaction(db.session):
+        start = db.session.query(ClockEvent).filter_by(kind="start", attempt_id=None).one()
+        start.at -= timedelta(minutes=minutes)
+
+
+def test_room_pause_incident_move_absence_and_the_printed_record(live_site, browser, artifacts):
+    server = live_site
+    console = proctor_console(browser, server)
+    first = candidate_in_browser(browser, server, server.tickets[0])
+    second = candidate_in_browser(browser, server, server.tickets[1])
+    for number in (1, 2):
+        seat(console, number).locator(".verify").click()
+        console.click("#confirm-identity")
+    console.click("#start-room")
+    console.click("#confirm-start")
+    expect(first.locator(".question-card")).to_be_visible()
+    first.locator(".choice").first.click()
+    expect(first.locator("#save-status")).to_have_text("✓ 所有答案已保存")
+
+    # A power cut: the whole room is paused, every screen says so; then resumed.
+    console.click("#pause-room")
+    answer_dialog(console, {"reason": "全场停电"})
+    for page in (first, second):
+        expect(page.locator("#paused-overlay")).to_contain_text("考试已暂停")
+    expect(console.locator("#room-clock-state")).to_have_text("已暂停")
+    console.click("#resume-room")
+    answer_dialog(console, {"reason": "恢复供电"})
+    for page in (first, second):
+        expect(page.locator("#paused-overlay")).to_have_count(0)
+    expect(console.locator("#room-clock-state")).to_have_text("考试中")
+    console.click("#record-incident")
+    answer_dialog(console, {"what": "全场停电 6 分钟", "decision": "恢复供电后继续考试"})
+    expect(console.locator("#feed li").first).to_contain_text("考场情况 全场停电 6 分钟；处理：恢复供电后继续考试")
+
+    # 换机: the first candidate's computer fails; the proctor authorises the move; the old screen ends and
+    # the candidate carries on at another computer with the answer already given.
+    seat(console, 1).click()
+    console.click("#allow-move")
+    answer_dialog(console, {"reason": "考试机键盘失灵"})
+    expect(first.locator("#login-error")).to_have_text("监考员已为您办理换机：请到新的考试机上输入准考证号继续考试。")
+    elsewhere = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    elsewhere.goto(server.url + "/")
+    elsewhere.fill("#ticket", server.tickets[0])
+    elsewhere.click("#lookup")
+    elsewhere.click("#confirm-login")
+    expect(elsewhere.locator(".question-card")).to_be_visible()
+    expect(elsewhere.locator(".choice").first).to_have_class(re.compile(r"\bselected\b"))
+    expect(console.locator("#feed li").first).to_contain_text("01号 张建华 已在新的考试机上登录（换机）")
+
+    # 缺考 after the late-entry cutoff; a latecomer is refused at the login screen.
+    started_long_ago(server, 31)
+    seat(console, 3).click()
+    console.click("#mark-absent")
+    expect(seat(console, 3)).to_contain_text("缺考")
+    expect(console.locator("#count-absent")).to_have_text("1")
+    late = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    late.goto(server.url + "/")
+    late.fill("#ticket", server.tickets[4])
+    late.click("#lookup")
+    expect(late.locator("#login-error")).to_have_text("开考 30 分钟后不得入场，不能再登录考试。")
+    late.screenshot(path=artifacts / "candidate-12-too-late.png")
+
+    # The room record, opened from the console in a new tab, and its PDF.
+    with console.context.expect_page() as opened:
+        console.click("#room-record")
+    record = opened.value
+    expect(record.locator("h1")).to_have_text("考场情况记录表")
+    expect(record.locator("#absentees")).to_contain_text("由王建国记为缺考")
+    expect(record.locator("#incidents")).to_contain_text("全场停电 6 分钟")
+    expect(record.locator("#process")).to_contain_text("批准换机：考试机键盘失灵（王建国）")
+    expect(record.locator(".signatures")).to_contain_text("监考员（二）签名")
+    record.screenshot(path=artifacts / "proctor-8-room-record.png", full_page=True)
+    pdf = record.request.get(server.url + record.locator("#pdf").get_attribute("href"))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"

@@ -1,0 +1,51 @@
+"""The proctor's printable room record (考场情况记录表): an HTML print view and the same record as a PDF.
+
+Opened in a new tab from the console with the staff session cookie; the proctors of the room, the chief
+examiner and the supervisor may read it (reading changes nothing).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template
+
+from server.auth.views import current_account
+from server.errors import ExamError
+from server.extensions import db
+from server.proctor import record
+from server.proctor.service import require_room
+from server.timeutil import now
+
+bp = Blueprint("proctor_web", __name__, template_folder="templates")
+STAFF_ROLES = ("proctor", "chief", "supervisor")
+
+
+def _room(room_id: int):
+    account = current_account()
+    if account is None or account.role not in STAFF_ROLES:
+        raise ExamError("forbidden", "请先以监考员、主考或督导员身份登录监考台。")
+    return require_room(db.session, account, room_id)
+
+
+@bp.errorhandler(ExamError)
+def _refused(exc: ExamError):
+    return render_template("refused.html", message=exc.message), 403 if exc.code == "forbidden" else 400
+
+
+@bp.get("/proctor/rooms/<int:room_id>/record")
+def record_page(room_id: int):
+    """The room record as a page to print (the browser's own print dialog)."""
+    room = _room(room_id)
+    return render_template("room_record.html", room=room, record=record.build(db.session, room, now()))
+
+
+@bp.get("/proctor/rooms/<int:room_id>/record.pdf")
+def record_pdf(room_id: int):
+    """The room record as an A4 PDF."""
+    room = _room(room_id)
+    body = record.pdf(record.build(db.session, room, now()))
+    filename = f"room-record-{room.id}.pdf"
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"},
+    )
