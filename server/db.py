@@ -67,6 +67,8 @@ def _sqlite_durability(dbapi_connection, connection_record) -> None:
 # waiting inside SQLite's busy handler (which would block the whole event loop) and makes each
 # read-check-write sequence atomic on every backend.
 _write_lock = threading.RLock()
+# Reads a unit of work may remember (e.g. a room's clock events) until it writes such rows or ends.
+MEMO = "jikao.memo"
 
 
 @contextmanager
@@ -77,6 +79,7 @@ def write_transaction(session) -> Iterator:
     """
     with _write_lock:
         session.expire_all()
+        session.info.pop(MEMO, None)  # reads remembered before the lock are not to be trusted under it
         try:
             yield session
             session.commit()

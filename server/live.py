@@ -44,12 +44,12 @@ def notify_seat(candidate: Candidate) -> None:
     """Tell the proctors watching the candidate's room how the seat stands now."""
     from server.proctor.service import seat_view
 
-    socketio.emit(
-        "seat_update",
-        seat_view(db.session, candidate, now()),
-        to=room_channel(candidate.room_id),
-        namespace=PROCTOR_NS,
-    )
+    send_seat(candidate, seat_view(db.session, candidate, now()))
+
+
+def send_seat(candidate: Candidate, view: dict) -> None:
+    """A seat view already built (from what was just committed) to the room's proctors."""
+    socketio.emit("seat_update", view, to=room_channel(candidate.room_id), namespace=PROCTOR_NS)
 
 
 def notify_room(room) -> None:

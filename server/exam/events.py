@@ -9,13 +9,23 @@ from typing import Annotated
 from flask import request, session
 from flask_socketio import ConnectionRefusedError, join_room
 from pydantic import Field, StringConstraints
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from server.db import write_transaction
 from server.errors import ExamError
 from server.exam import service
-from server.exam.models import Attempt
+from server.exam.models import Attempt, Candidate, Room
 from server.extensions import db
-from server.live import announce_finished, attempt_channel, candidates_channel, notify_seat, push_state
+from server.live import (
+    announce_finished,
+    attempt_channel,
+    candidates_channel,
+    notify_seat,
+    push_state,
+    send_seat,
+)
+from server.proctor.service import seat_view
 from server.sockets import JikaoNamespace, Payload, handles
 from server.timeutil import now
 
@@ -44,7 +54,11 @@ class FocusIn(Payload):
 
 def current_attempt() -> Attempt:
     """The attempt this browser holds; refused if the proctor undid the login or it moved away."""
-    attempt = db.session.get(Attempt, session.get("attempt_id") or 0)
+    attempt = db.session.scalar(
+        select(Attempt)
+        .where(Attempt.id == (session.get("attempt_id") or 0))
+        .options(joinedload(Attempt.candidate).joinedload(Candidate.room).joinedload(Room.session))
+    )
     if attempt is None or attempt.device_token != session.get("device"):
         raise ExamError("session_ended", "本机的考试登录已失效，请重新输入准考证号登录。")
     return attempt
@@ -52,13 +66,15 @@ def current_attempt() -> Attempt:
 
 @contextmanager
 def attempt_work() -> Iterator[Attempt]:
-    """One candidate event's unit of work: the attempt read under the write lock, after submitting it
-    first if its time has run out (then everyone is told, and the event's own checks see it)."""
+    """One candidate event's unit of work: the attempt read under the write lock. If its time has run out,
+    it is submitted first and that is committed (and everyone told) before the event's own unit of work
+    begins, so the event's checks see it."""
     with write_transaction(db.session):
         attempt = current_attempt()
-        finished = service.close_if_time_up(db.session, attempt, now())
-    if finished:
-        announce_finished(attempt)
+        if not service.close_if_time_up(db.session, attempt, now()):
+            yield attempt
+            return
+    announce_finished(attempt)
     with write_transaction(db.session):
         yield current_attempt()
 
@@ -113,16 +129,20 @@ class CandidateNamespace(JikaoNamespace):
     def on_answer(self, data: AnswerIn):
         """Client changes an answer; acked ``{ok, item_id, seq, answered, total}`` once durably stored."""
         with attempt_work() as attempt:
-            saved = service.save_answer(db.session, attempt, data.item_id, data.response, data.seq, now())
-        notify_seat(attempt.candidate)
-        return {
-            "ok": True,
-            "item_id": saved.item_id,
-            "seq": saved.seq,
-            "applied": saved.applied,
-            "answered": service.answered_count(attempt),
-            "total": service.paper_size(attempt),
-        }
+            at = now()
+            saved = service.save_answer(db.session, attempt, data.item_id, data.response, data.seq, at)
+            # Built before the commit from what is being committed, and sent only once it is.
+            seat = seat_view(db.session, attempt.candidate, at)
+            reply = {
+                "ok": True,
+                "item_id": saved.item_id,
+                "seq": saved.seq,
+                "applied": saved.applied,
+                "answered": seat["answered"],
+                "total": seat["total"],
+            }
+        send_seat(attempt.candidate, seat)
+        return reply
 
     @handles(FlagIn)
     def on_flag(self, data: FlagIn):

@@ -17,6 +17,7 @@ from item_bank.crypto import seal, unseal
 from server.bank.keys import data_key
 
 CACHE = "jikao.session_keys"
+OPENED = "_jikao_opened_paper"  # (the sealed bytes, the paper) kept on a loaded attempt
 
 
 def session_key(exam) -> bytes:
@@ -45,5 +46,10 @@ def paper_of(attempt) -> dict | None:
     """The seat's paper, opened; papers stored in clear by earlier versions are read as they are."""
     if attempt.paper_sealed is None:
         return attempt.legacy_paper
-    key = session_key(attempt.candidate.session)
-    return json.loads(unseal(key, _associated(attempt), attempt.paper_sealed))
+    # Opened once per loaded attempt: an answer's unit of work asks for the paper several times.
+    opened = attempt.__dict__.get(OPENED)
+    if opened is None or opened[0] is not attempt.paper_sealed:
+        key = session_key(attempt.candidate.session)
+        opened = (attempt.paper_sealed, json.loads(unseal(key, _associated(attempt), attempt.paper_sealed)))
+        attempt.__dict__[OPENED] = opened
+    return opened[1]

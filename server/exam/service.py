@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from item_bank import ITEM_TYPES, PASS_MARK, ItemError, score_paper
 from item_bank.paper import paper_item_ids
@@ -24,10 +25,11 @@ from server import audit
 from server.audit import AuditEntry
 from server.auth.models import Account
 from server.bank.service import load_items
+from server.db import MEMO
 from server.errors import ExamError
 from server.exam import assembly, feed
 from server.exam.clock import ClockState, Tick, clock_state
-from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, Room
+from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, ExamSession, Room
 from server.exam.sealing import seal_paper
 from server.timeutil import iso
 
@@ -126,22 +128,100 @@ def start_room(session, room: Room, proctor_id: int, now: datetime) -> None:
     feed.record(session, room.id, "start", f"统一开考（{staff_name(session, proctor_id)}）", now)
 
 
+def _duration(exam) -> timedelta:
+    return timedelta(seconds=exam.duration_s)
+
+
 def attempt_clock(session, attempt: Attempt, now: datetime) -> ClockState:
-    room = attempt.candidate.room
-    events = session.scalars(
-        select(ClockEvent).where(
-            ClockEvent.room_id == room.id,
-            (ClockEvent.attempt_id.is_(None)) | (ClockEvent.attempt_id == attempt.id),
+    return clocks(session, attempt, now)[0]
+
+
+def _clock_ticks(session, room_id: int, attempt_id: int | None) -> list[Tick]:
+    """The room's clock events (and the attempt's own, if given) as ticks; read once per unit of work."""
+    memo = session.info.setdefault(MEMO, {})
+    key = ("clock", room_id, attempt_id)
+    if key not in memo:
+        rows = session.execute(
+            select(ClockEvent.kind, ClockEvent.at, ClockEvent.seconds, ClockEvent.attempt_id).where(
+                ClockEvent.room_id == room_id,
+                (ClockEvent.attempt_id.is_(None)) | (ClockEvent.attempt_id == attempt_id),
+            )
         )
-    )
-    ticks = [Tick(e.kind, e.at, e.seconds, "room" if e.attempt_id is None else "candidate") for e in events]
-    return clock_state(timedelta(seconds=attempt.candidate.session.duration_s), ticks, now)
+        memo[key] = [
+            Tick(kind, at, seconds, "room" if owner is None else "candidate") for kind, at, seconds, owner in rows
+        ]
+    return memo[key]
+
+
+@event.listens_for(Session, "after_flush")
+def _clock_events_written(session, flush_context) -> None:
+    if any(isinstance(row, ClockEvent) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(MEMO, None)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _unit_of_work_ended(session) -> None:
+    session.info.pop(MEMO, None)
+
+
+def clocks(session, attempt: Attempt, now: datetime) -> tuple[ClockState, ClockState]:
+    """The attempt's own clock and its room's, from one read of the room's clock events."""
+    ticks = _clock_ticks(session, attempt.candidate.room_id, attempt.id)
+    duration = _duration(attempt.candidate.session)
+    own = clock_state(duration, ticks, now)
+    return own, clock_state(duration, [t for t in ticks if t.scope == "room"], now)
 
 
 def room_clock(session, room: Room, now: datetime) -> ClockState:
-    events = session.scalars(select(ClockEvent).where(ClockEvent.room_id == room.id, ClockEvent.attempt_id.is_(None)))
-    ticks = [Tick(e.kind, e.at, e.seconds) for e in events]
-    return clock_state(timedelta(seconds=room.session.duration_s), ticks, now)
+    return clock_state(_duration(room.session), _clock_ticks(session, room.id, None), now)
+
+
+@dataclass(frozen=True)
+class RunningClock:
+    attempt_id: int
+    room_id: int
+    warned: bool
+    warning_s: int
+    clock: ClockState
+
+    @property
+    def time_up(self) -> bool:
+        return self.clock.over
+
+    @property
+    def warning_due(self) -> bool:
+        return not self.warned and self.clock.running and self.clock.remaining <= timedelta(seconds=self.warning_s)
+
+
+def running_clocks(session, now: datetime) -> list[RunningClock]:
+    """Every confirmed attempt in a started room with its clock, read as plain rows in two queries however
+    many seats there are (the sweeper looks at all of them every second)."""
+    attempts = session.execute(
+        select(Attempt.id, Candidate.room_id, Attempt.warned_at, ExamSession.duration_s, ExamSession.warning_s)
+        .join(Candidate, Attempt.candidate_id == Candidate.id)
+        .join(Room, Candidate.room_id == Room.id)
+        .join(ExamSession, Room.session_id == ExamSession.id)
+        .where(Attempt.status == "confirmed", Room.started_at.isnot(None))
+    ).all()
+    if not attempts:
+        return []
+    by_room: dict[int, list[tuple[int | None, Tick]]] = {}
+    rows = session.execute(
+        select(ClockEvent.room_id, ClockEvent.attempt_id, ClockEvent.kind, ClockEvent.at, ClockEvent.seconds).where(
+            ClockEvent.room_id.in_({room_id for _, room_id, *_ in attempts})
+        )
+    )
+    for room_id, owner, kind, at, seconds in rows:
+        by_room.setdefault(room_id, []).append(
+            (owner, Tick(kind, at, seconds, "room" if owner is None else "candidate"))
+        )
+    result = []
+    for attempt_id, room_id, warned_at, duration_s, warning_s in attempts:
+        ticks = [tick for owner, tick in by_room.get(room_id, ()) if owner is None or owner == attempt_id]
+        clock = clock_state(timedelta(seconds=duration_s), ticks, now)
+        result.append(RunningClock(attempt_id, room_id, warned_at is not None, warning_s, clock))
+    return result
 
 
 def phase(attempt: Attempt | None, clock: ClockState | None) -> str:
@@ -263,29 +343,26 @@ def score_attempt(session, attempt: Attempt) -> float:
 
 def expire_due(session, now: datetime) -> list[Attempt]:
     """Submit every confirmed attempt whose time is up (the sweeper calls this every second)."""
-    rows = session.scalars(
-        select(Attempt).join(Candidate).join(Room).where(Attempt.status == "confirmed", Room.started_at.isnot(None))
-    )
-    return [attempt for attempt in rows if close_if_time_up(session, attempt, now)]
+    due = [session.get(Attempt, r.attempt_id) for r in running_clocks(session, now) if r.time_up]
+    for attempt in due:
+        submit(session, attempt, now, reason="time_up")
+    return due
 
 
 def due_warnings(session, now: datetime) -> list[tuple[Attempt, ClockState]]:
     """Attempts that have just entered the last minutes (default 15) and were not yet warned."""
-    due = []
-    rows = session.scalars(
-        select(Attempt)
-        .join(Candidate)
-        .join(Room)
-        .where(Attempt.status == "confirmed", Attempt.warned_at.is_(None), Room.started_at.isnot(None))
-    )
-    for attempt in rows:
-        clock = attempt_clock(session, attempt, now)
-        if clock.running and clock.remaining <= timedelta(seconds=attempt.candidate.session.warning_s):
-            attempt.warned_at = now
-            due.append((attempt, clock))
-    for room_id, minutes in {(a.candidate.room_id, a.candidate.session.warning_s // 60) for a, _ in due}:
+    due = [(session.get(Attempt, r.attempt_id), r) for r in running_clocks(session, now) if r.warning_due]
+    for attempt, _ in due:
+        attempt.warned_at = now
+    for room_id, minutes in {(r.room_id, r.warning_s // 60) for _, r in due}:
         feed.record(session, room_id, "warning", f"距考试结束不足 {minutes} 分钟，已自动提醒考生", now)
-    return due
+    return [(attempt, r.clock) for attempt, r in due]
+
+
+def anything_due(session, now: datetime) -> bool:
+    """Whether a sweep has work: an attempt whose time is up or whose warning is due. Read without the
+    write lock, so that the every-second look at thousands of seats never holds up an answer."""
+    return any(r.time_up or r.warning_due for r in running_clocks(session, now))
 
 
 def connected(session, attempt: Attempt, now: datetime) -> None:

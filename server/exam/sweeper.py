@@ -25,6 +25,12 @@ log = logging.getLogger(__name__)
 
 
 def sweep(now) -> None:
+    if service.anything_due(db.session, now):
+        _sweep_due(now)
+    replace_leaked_papers(now)
+
+
+def _sweep_due(now) -> None:
     with write_transaction(db.session):
         warned = [(a.id, c) for a, c in service.due_warnings(db.session, now)]
         expired = service.expire_due(db.session, now)
@@ -32,7 +38,6 @@ def sweep(now) -> None:
         push_to_candidate(attempt_id, "notice", {"kind": "time_warning", "clock": service.clock_view(clock, now)})
     for attempt in expired:
         announce_finished(attempt)
-    replace_leaked_papers(now)
 
 
 LEAKS_SEEN = "jikao.leaked_items_seen"

@@ -67,7 +67,7 @@ def require_candidate(session, account: Account, candidate_id: int, act: bool = 
 
 def seat_view(session, candidate: Candidate, now: datetime, room_deadline: datetime | None = None) -> dict:
     attempt = candidate.attempt
-    clock = exam.attempt_clock(session, attempt, now) if attempt else None
+    clock, room_clock = exam.clocks(session, attempt, now) if attempt else (None, None)
     state = exam.phase(attempt, clock)
     if attempt is not None and state not in ("submitted", "time_up") and attempt.disconnected_at is not None:
         state = "disconnected"
@@ -93,7 +93,7 @@ def seat_view(session, candidate: Candidate, now: datetime, room_deadline: datet
         view["score_void"] = attempt.score_void
         if clock is not None and clock.started_at is not None:
             if room_deadline is None:
-                room_deadline = exam.room_clock(session, candidate.room, now).deadline
+                room_deadline = room_clock.deadline
             if clock.deadline != room_deadline or clock.paused:  # the candidate's own time differs
                 view["own_clock"] = exam.clock_view(clock, now)
         if attempt.paper:
