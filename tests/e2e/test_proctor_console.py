@@ -17,6 +17,17 @@ def seat(console, number: int):
     return console.locator(".seat", has=console.locator(".seat-no", has_text=re.compile(f"^{number:02d}$")))
 
 
+def confirm_and_start_in_console(console, pages: dict) -> None:
+    """The proctor confirms each seat's identity and starts the room; every candidate's paper opens."""
+    for number in pages:
+        seat(console, number).locator(".verify").click()
+        console.click("#confirm-identity")
+    console.click("#start-room")
+    console.click("#confirm-start")
+    for page in pages.values():
+        expect(page.locator(".question-card")).to_be_visible()
+
+
 def answer_dialog(console, fields: dict):
     for name, value in fields.items():
         console.fill(f"#ask-{name}", value)
@@ -31,12 +42,7 @@ def test_a_proctor_runs_the_room_from_the_console(live_site, browser, artifacts)
     first = candidate_in_browser(browser, server, server.tickets[0])
     second = candidate_in_browser(browser, server, server.tickets[1])
     expect(console.locator("#count-present")).to_have_text("2")
-    for number in (1, 2):
-        seat(console, number).locator(".verify").click()
-        console.click("#confirm-identity")
-    console.click("#start-room")
-    console.click("#confirm-start")
-    expect(first.locator(".question-card")).to_be_visible()
+    confirm_and_start_in_console(console, {1: first, 2: second})
     expect(console.locator("#feed li").first).to_contain_text("统一开考（王建国）")
 
     # Progress reaches the console within a second of the stored answer.
@@ -135,12 +141,7 @@ def test_room_pause_incident_move_absence_and_the_printed_record(live_site, brow
     console = proctor_console(browser, server)
     first = candidate_in_browser(browser, server, server.tickets[0])
     second = candidate_in_browser(browser, server, server.tickets[1])
-    for number in (1, 2):
-        seat(console, number).locator(".verify").click()
-        console.click("#confirm-identity")
-    console.click("#start-room")
-    console.click("#confirm-start")
-    expect(first.locator(".question-card")).to_be_visible()
+    confirm_and_start_in_console(console, {1: first, 2: second})
     first.locator(".choice").first.click()
     expect(first.locator("#save-status")).to_have_text("✓ 所有答案已保存")
 
