@@ -128,6 +128,11 @@ def start_room(session, room: Room, proctor_id: int, now: datetime) -> None:
     feed.record(session, room.id, "start", f"统一开考（{staff_name(session, proctor_id)}）", now)
 
 
+def _tick(kind: str, at: datetime, seconds: int, attempt_id: int | None) -> Tick:
+    """A clock event as the clock sees it: the room's, or one candidate's own."""
+    return Tick(kind, at, seconds, "room" if attempt_id is None else "candidate")
+
+
 def _duration(exam) -> timedelta:
     return timedelta(seconds=exam.duration_s)
 
@@ -147,9 +152,7 @@ def _clock_ticks(session, room_id: int, attempt_id: int | None) -> list[Tick]:
                 (ClockEvent.attempt_id.is_(None)) | (ClockEvent.attempt_id == attempt_id),
             )
         )
-        memo[key] = [
-            Tick(kind, at, seconds, "room" if owner is None else "candidate") for kind, at, seconds, owner in rows
-        ]
+        memo[key] = [_tick(kind, at, seconds, owner) for kind, at, seconds, owner in rows]
     return memo[key]
 
 
@@ -213,9 +216,7 @@ def running_clocks(session, now: datetime) -> list[RunningClock]:
         )
     )
     for room_id, owner, kind, at, seconds in rows:
-        by_room.setdefault(room_id, []).append(
-            (owner, Tick(kind, at, seconds, "room" if owner is None else "candidate"))
-        )
+        by_room.setdefault(room_id, []).append((owner, _tick(kind, at, seconds, owner)))
     result = []
     for attempt_id, room_id, warned_at, duration_s, warning_s in attempts:
         ticks = [tick for owner, tick in by_room.get(room_id, ()) if owner is None or owner == attempt_id]

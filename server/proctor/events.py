@@ -7,8 +7,6 @@ from typing import Annotated
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from pydantic import Field, StringConstraints
 
-from server.auth.models import Account
-from server.auth.views import current_account
 from server.db import write_transaction
 from server.exam import control, discipline
 from server.exam import service as exam
@@ -24,10 +22,9 @@ from server.live import (
     room_channel,
 )
 from server.proctor import service
+from server.proctor.service import staff
 from server.sockets import JikaoNamespace, Payload, handles
 from server.timeutil import now
-
-STAFF_ROLES = ("proctor", "chief", "supervisor")
 
 
 class RoomIn(Payload):
@@ -76,13 +73,6 @@ class IncidentIn(Payload):
 class AnnounceIn(Payload):
     room_id: int = Field(ge=1, le=2**31)
     text: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-
-
-def staff() -> Account:
-    account = current_account()
-    if account is None or account.role not in STAFF_ROLES:
-        raise exam.ExamError("forbidden", "请先以监考员身份登录。")
-    return account
 
 
 def logged_in(candidate):

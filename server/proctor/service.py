@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from server.auth.models import Account
+from server.auth.views import current_account
 from server.exam import discipline, feed
 from server.exam import service as exam
 from server.exam.models import Candidate, Room, RoomProctor
@@ -24,12 +25,21 @@ STATE_LABELS = {
     "disconnected": "已断线",
     "absent": "缺考",
 }
+STAFF_ROLES = ("proctor", "chief", "supervisor")  # who may open the console and read the room record
 IDLE_AFTER_S = 5 * 60  # answering without any change for this long shows as 长时间无操作
 
 
 class AccessDenied(exam.ExamError):
     def __init__(self, message: str = "您没有管理该考场的权限。"):
         super().__init__("forbidden", message)
+
+
+def staff() -> Account:
+    """The logged-in proctor, chief examiner or supervisor of this request or socket; refused otherwise."""
+    account = current_account()
+    if account is None or account.role not in STAFF_ROLES:
+        raise AccessDenied("请先以监考员、主考或督导员身份登录监考台。")
+    return account
 
 
 def rooms_for(session, account: Account) -> list[Room]:
