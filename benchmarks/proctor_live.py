@@ -6,7 +6,7 @@ A real ``jikao serve`` process (gevent, SQLite with full sync) on loopback, seed
 Socket.IO clients (python-socketio's asyncio client): every candidate logs in over HTTP and connects; every
 console logs in, watches its room, confirms each candidate's identity and starts the room. Then, for
 ``--seconds``, each candidate answers one more item every ``--interval`` seconds (phases spread at random),
-and the console of the room times each answer from the candidate's emit to the ``seat_update`` that shows it
+and the console of the room times each answer from the candidate's emit to the ``seat_progress`` that shows it
 (both ends in the same process, on one monotonic clock). Also reported: the answer's acknowledgement time,
 events lost (never shown), and the server's CPU per event.
 
@@ -194,7 +194,7 @@ async def drive(url: str, rooms: list[dict], start_at: float, seconds: float, in
                 shown.append(time.monotonic() - at)
 
         cookie = await http_login(url, "/api/auth/login", {"username": room["username"], "password": PASSWORD})
-        console = await connect(url, "/proctor", cookie, {"seat_update": on_seat})
+        console = await connect(url, "/proctor", cookie, {"seat_update": on_seat, "seat_progress": on_seat})
         consoles.append(console)
         room["console"] = console
 
@@ -244,13 +244,29 @@ async def drive(url: str, rooms: list[dict], start_at: float, seconds: float, in
                 errors.append(json.dumps(reply, ensure_ascii=False))
             await asyncio.sleep(max(0.0, tick + interval - time.monotonic()))
 
-    await asyncio.gather(
-        *(answering(room, ticket, client) for room in rooms for ticket, client in room["clients"].items())
+    async def window_cpu() -> float:  # this load process's own CPU during the measured window
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        begin = time.process_time()
+        await asyncio.sleep(seconds)
+        return time.process_time() - begin
+
+    *_, load_cpu = await asyncio.gather(
+        *(answering(room, ticket, client) for room in rooms for ticket, client in room["clients"].items()),
+        window_cpu(),
     )
     grace = time.monotonic() + 5  # the last updates still on their way
     while sent and time.monotonic() < grace:
         await asyncio.sleep(0.05)
-    out.put({"shown": shown, "acks": acks, "lost": len(sent), "errors": errors[:5], "error_count": len(errors)})
+    out.put(
+        {
+            "shown": shown,
+            "acks": acks,
+            "lost": len(sent),
+            "errors": errors[:5],
+            "error_count": len(errors),
+            "load_cpu_share": load_cpu / seconds,
+        }
+    )
     for client in candidates + consoles:
         await client.disconnect()
 
@@ -321,6 +337,7 @@ def run(rooms: int, seats: int, seconds: float, interval: float, processes: int,
         "server_cpu_ms_per_event": cpu / max(1, events) * 1000,
         "server_cpu_share": cpu / wall,
         "server_rss_mib": rss,
+        "load_cpu_share": [round(r["load_cpu_share"], 2) for r in results],  # each load process, of one core
     }
 
 

@@ -68,6 +68,13 @@ function connect() {
     renderSeat(seat);
     renderCounts();
   });
+  // An answer was stored: only the seat's progress and last activity changed.
+  socket.on("seat_progress", (progress) => {
+    const seat = state.seats.get(progress.candidate_id);
+    if (!seat) return;
+    Object.assign(seat, progress);
+    renderSeat(seat);
+  });
   socket.on("room_update", (room) => renderRoom(room));
   socket.on("feed", (line) => addFeedLine(line));
   socket.on("error", (err) => console.warn("server refused", err));

@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 
+from flask import current_app
 from sqlalchemy import select
 
 from item_bank import Item as DomainItem
@@ -83,18 +84,36 @@ def import_checked(session, result: ImportResult, progress=None, status: str = "
     return rows
 
 
+OPENED = "jikao.opened_items"
+OPENED_MAX = 50_000  # items kept opened in this process (a whole large bank is a few tens of MiB)
+
+
 def open_item(row: Item) -> DomainItem:
-    """The item's content, authenticated; a tampered ciphertext raises ``TamperedItem``."""
-    content = json.loads(unseal_item(data_key(), row.uid, row.version, row.sealed, row.code or str(row.id)))
-    return parse_item(
-        {
-            **content,
-            "type": row.type,
-            "code": row.code,
-            "knowledge_point": row.knowledge_point,
-            "difficulty": row.difficulty,
-        }
-    )
+    """The item's content, authenticated; a tampered ciphertext raises ``TamperedItem``.
+
+    ``row`` is an ``Item`` or a row with the same columns. Opened items are kept in this process's memory,
+    keyed by everything they are made of (the key, the ciphertext and the clear columns), so a changed or
+    tampered row is never answered from memory; a locked bank opens nothing, remembered or not.
+    """
+    key = data_key()
+    cache = current_app.extensions.setdefault(OPENED, {})
+    memo = (row.id, row.uid, row.version, row.sealed, row.type, row.code, row.knowledge_point, row.difficulty, key)
+    item = cache.get(memo)
+    if item is None:
+        content = json.loads(unseal_item(key, row.uid, row.version, row.sealed, row.code or str(row.id)))
+        item = parse_item(
+            {
+                **content,
+                "type": row.type,
+                "code": row.code,
+                "knowledge_point": row.knowledge_point,
+                "difficulty": row.difficulty,
+            }
+        )
+        if len(cache) >= OPENED_MAX:
+            cache.clear()
+        cache[memo] = item
+    return item
 
 
 def active_pool(session, occupation_code: str, level: int) -> dict[int, DomainItem]:

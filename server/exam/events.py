@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from server.db import write_transaction
 from server.errors import ExamError
-from server.exam import service
+from server.exam import answers, service
 from server.exam.models import Attempt, Candidate, Room
 from server.extensions import db
 from server.live import (
@@ -60,7 +60,7 @@ def current_attempt() -> Attempt:
         .options(joinedload(Attempt.candidate).joinedload(Candidate.room).joinedload(Room.session))
     )
     if attempt is None or attempt.device_token != session.get("device"):
-        raise ExamError("session_ended", "本机的考试登录已失效，请重新输入准考证号登录。")
+        raise service.session_ended()
     return attempt
 
 
@@ -128,8 +128,14 @@ class CandidateNamespace(JikaoNamespace):
     @handles(AnswerIn)
     def on_answer(self, data: AnswerIn):
         """Client changes an answer; acked ``{ok, item_id, seq, answered, total}`` once durably stored."""
-        with attempt_work() as attempt:
-            at = now()
+        at = now()  # when it arrived: an answer made while the clock ran is accepted
+        plain = answers.save(
+            session.get("attempt_id"), session.get("device"), data.item_id, data.response, data.seq, at
+        )
+        if plain is not None:  # the plain case, group-committed
+            answers.announce(plain)
+            return plain.reply
+        with attempt_work() as attempt:  # time just ran out, a pause, …: every rule, every refusal
             saved = service.save_answer(db.session, attempt, data.item_id, data.response, data.seq, at)
             # Built before the commit from what is being committed, and sent only once it is.
             seat = seat_view(db.session, attempt.candidate, at)

@@ -23,16 +23,26 @@ OPENED = "_jikao_opened_paper"  # (the sealed bytes, the paper) kept on a loaded
 def session_key(exam) -> bytes:
     if exam.sealed_key is None:
         exam.sealed_key = seal(data_key(), f"jikao-session-key:{exam.id}", secrets.token_bytes(32))
+    return unwrapped_key(exam.id, exam.sealed_key)
+
+
+def unwrapped_key(session_id: int, sealed_key: bytes) -> bytes:
     # Cached by the wrapped key itself, not by the sitting: a key whose unit of work rolled back is
     # never found again, so no paper can be sealed with a key the database does not hold.
     cache = current_app.extensions.setdefault(CACHE, {})
-    if exam.sealed_key not in cache:
-        cache[exam.sealed_key] = unseal(data_key(), f"jikao-session-key:{exam.id}", exam.sealed_key)
-    return cache[exam.sealed_key]
+    if sealed_key not in cache:
+        cache[sealed_key] = unseal(data_key(), f"jikao-session-key:{session_id}", sealed_key)
+    return cache[sealed_key]
 
 
 def _associated(attempt) -> str:
     return f"jikao-paper:{attempt.id}:{attempt.candidate_id}"
+
+
+def open_sealed(session_id: int, sealed_key: bytes, attempt_id: int, candidate_id: int, sealed: bytes) -> dict:
+    """A sealed paper opened from the plain columns (the answer path reads rows, not objects)."""
+    key = unwrapped_key(session_id, sealed_key)
+    return json.loads(unseal(key, f"jikao-paper:{attempt_id}:{candidate_id}", sealed))
 
 
 def seal_paper(attempt, paper: dict) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from item_bank import ITEM_TYPES, PASS_MARK, ItemError, score_paper
@@ -40,6 +40,11 @@ class AnswerSaved:
     item_id: int
     seq: int
     applied: bool  # False when a newer change was already stored (a stale or replayed message)
+
+
+def session_ended() -> ExamError:
+    """This browser no longer holds the attempt: the proctor undid the login, or it moved elsewhere."""
+    return ExamError("session_ended", "本机的考试登录已失效，请重新输入准考证号登录。")
 
 
 def find_candidate(session, ticket: str) -> Candidate:
@@ -146,14 +151,20 @@ def _clock_ticks(session, room_id: int, attempt_id: int | None) -> list[Tick]:
     memo = session.info.setdefault(MEMO, {})
     key = ("clock", room_id, attempt_id)
     if key not in memo:
-        rows = session.execute(
-            select(ClockEvent.kind, ClockEvent.at, ClockEvent.seconds, ClockEvent.attempt_id).where(
-                ClockEvent.room_id == room_id,
-                (ClockEvent.attempt_id.is_(None)) | (ClockEvent.attempt_id == attempt_id),
-            )
-        )
-        memo[key] = [_tick(kind, at, seconds, owner) for kind, at, seconds, owner in rows]
+        memo[key] = read_ticks(session, room_id, attempt_id)
     return memo[key]
+
+
+_TICKS = select(ClockEvent.kind, ClockEvent.at, ClockEvent.seconds, ClockEvent.attempt_id).where(
+    ClockEvent.room_id == bindparam("room_id"),
+    (ClockEvent.attempt_id.is_(None)) | (ClockEvent.attempt_id == bindparam("attempt_id")),
+)
+
+
+def read_ticks(executor, room_id: int, attempt_id: int | None) -> list[Tick]:
+    """The room's clock events and the attempt's own, as ticks (``executor``: a session or a connection)."""
+    rows = executor.execute(_TICKS, {"room_id": room_id, "attempt_id": attempt_id})
+    return [_tick(kind, at, seconds, owner) for kind, at, seconds, owner in rows]
 
 
 @event.listens_for(Session, "after_flush")

@@ -45,8 +45,15 @@ def test_progress_reaches_the_console_as_the_candidate_answers(proctor, candidat
     proctor.received()
     item = candidate.paper_items()[0]
     candidate.answer(item["id"], item["options"][0]["id"], seq=1)
-    update = seat_updates(proctor)[-1]
-    assert (update["state"], update["answered"], update["total"]) == ("answering", 1, 60)
+    [progress] = [e["args"][0] for e in proctor.received() if e["name"] == "seat_progress"]
+    seat = proctor.seat(candidate.ticket)
+    assert progress == {
+        "candidate_id": seat["candidate_id"],
+        "answered": 1,
+        "total": 60,
+        "last_seen_at": seat["last_seen_at"],  # the console's 最近操作, as stored
+    }
+    assert (seat["state"], seat["answered"], seat["total"]) == ("answering", 1, 60)
 
 
 def test_rejecting_a_login_sends_the_candidate_back_and_frees_the_ticket(proctor, candidate, make_candidate, app):

@@ -1,0 +1,211 @@
+"""The answer path: the event every candidate sends every few seconds, made cheap and durable.
+
+An answer change is checked and written with a handful of plain SQL statements (no ORM objects), in a
+transaction shared with every other answer that arrives meanwhile, committed with one fsync on an OS thread
+(:class:`server.db.GroupCommit`). Only then is it acknowledged, and the room's proctors get the seat's
+progress.
+
+This path takes only the plain case: a confirmed attempt, a sealed paper, a clock that runs. Anything else
+(time just ran out, a pause, a submitted attempt, a paper in the old clear form) goes the full way through
+:func:`server.exam.service.save_answer`, which knows every rule and every refusal.
+
+Each process keeps each attempt's paper opened (:class:`Sheet`), keyed by the sealed paper itself, so a
+replaced paper is never mistaken for the old one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import Text, bindparam, cast, func, select, update
+
+from item_bank import ITEM_TYPES, ItemError
+from item_bank import Item as DomainItem
+from item_bank.crypto import TamperedItem
+from item_bank.paper import paper_item_ids
+from server.bank.models import Item
+from server.bank.service import IN_CHUNK, open_item
+from server.db import GroupCommit
+from server.errors import ExamError
+from server.exam import service
+from server.exam.clock import clock_state
+from server.exam.feed import PROCTOR_NS, room_channel
+from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ExamSession
+from server.exam.sealing import open_sealed
+from server.extensions import db, socketio
+from server.timeutil import iso
+
+SHEETS = "jikao.sheets"
+SHEETS_MAX = 20_000
+COMMITTER = "jikao.group_commit"
+
+_ATTEMPT = (
+    select(
+        Attempt.status,
+        Attempt.device_token,
+        Attempt.paper_sealed,
+        Attempt.candidate_id,
+        Candidate.room_id,
+        ExamSession.id.label("session_id"),
+        ExamSession.duration_s,
+        ExamSession.sealed_key,
+    )
+    .join(Candidate, Attempt.candidate_id == Candidate.id)
+    .join(ExamSession, Candidate.session_id == ExamSession.id)
+    .where(Attempt.id == bindparam("attempt_id"))
+)
+_CURRENT_SEQ = select(Answer.seq).where(Answer.attempt_id == bindparam("a"), Answer.item_id == bindparam("i"))
+_ANSWERED = select(func.count()).where(
+    Answer.attempt_id == bindparam("a"),
+    Answer.response.is_not(None),
+    cast(Answer.response, Text) != "null",  # a cleared answer is stored as JSON null
+)
+_TOUCH = update(Attempt).where(Attempt.id == bindparam("a")).values(last_seen_at=bindparam("at"))
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One attempt's paper as the answer path needs it: the items by id, opened."""
+
+    sealed: bytes
+    items: dict[int, DomainItem]
+    total: int
+
+
+@dataclass(frozen=True)
+class Saved:
+    reply: dict  # the acknowledgement for the exam client
+    progress: dict | None  # the seat's progress for the proctors (None: nothing changed)
+    room_id: int
+
+
+class NotPlain(ExamError):
+    """The answer needs the full path (see the module's docstring). Raised before anything is written, like
+    every refusal, so the batch it was in goes on without it; never shown to anyone."""
+
+    def __init__(self):
+        super().__init__("not_plain", "")
+
+
+def committer() -> GroupCommit:
+    app = current_app._get_current_object()
+    found = app.extensions.get(COMMITTER)
+    if found is None:
+        found = app.extensions[COMMITTER] = GroupCommit(db.engine, app)
+    return found
+
+
+def save(attempt_id: int | None, device: str | None, item_id: int, response, seq: int, now: datetime) -> Saved | None:
+    """Store one answer change durably; ``None`` when it is not the plain case (use the full path)."""
+    if not attempt_id:
+        raise service.session_ended()
+    try:
+        return committer().run(lambda connection: _save(connection, attempt_id, device, item_id, response, seq, now))
+    except NotPlain:
+        return None
+
+
+def announce(saved: Saved) -> None:
+    """The room's consoles learn the seat's progress (after the commit, never before)."""
+    if saved.progress is not None:
+        socketio.emit("seat_progress", saved.progress, to=room_channel(saved.room_id), namespace=PROCTOR_NS)
+
+
+def _save(connection, attempt_id: int, device, item_id: int, response, seq: int, now: datetime) -> Saved:
+    row = connection.execute(_ATTEMPT, {"attempt_id": attempt_id}).one_or_none()
+    if row is None or row.device_token != device:
+        raise service.session_ended()
+    if row.status != "confirmed" or row.paper_sealed is None:
+        raise NotPlain
+    ticks = service.read_ticks(connection, row.room_id, attempt_id)
+    if not clock_state(timedelta(seconds=row.duration_s), ticks, now).running:
+        raise NotPlain  # not started, paused or over: the full path refuses or submits
+    sheet = _sheet(connection, attempt_id, row)
+    item = sheet.items.get(item_id)
+    if item is None:
+        raise ExamError("not_in_paper", "该题不在您的试卷中。")
+    try:
+        normalized = ITEM_TYPES[item.type].normalize_response(item, response)
+    except ItemError as exc:
+        raise ExamError("invalid_response", exc.message) from exc
+    # Checked; from here on only writes.
+    params = {"attempt_id": attempt_id, "item_id": item_id, "response": normalized, "seq": seq, "saved_at": now}
+    applied = connection.execute(_upsert(connection), params).first() is not None
+    if applied:
+        connection.execute(AnswerLog.__table__.insert(), params)
+        connection.execute(_TOUCH, {"a": attempt_id, "at": now})
+    else:  # a replayed or older change: the newer answer stays
+        seq = connection.execute(_CURRENT_SEQ, {"a": attempt_id, "i": item_id}).scalar_one()
+    answered = connection.execute(_ANSWERED, {"a": attempt_id}).scalar_one()
+    reply = {"ok": True, "item_id": item_id, "seq": seq, "applied": applied, "answered": answered}
+    reply["total"] = sheet.total
+    progress = None
+    if applied:
+        progress = {
+            "candidate_id": row.candidate_id,
+            "answered": answered,
+            "total": sheet.total,
+            "last_seen_at": iso(now),
+        }
+    return Saved(reply, progress, row.room_id)
+
+
+_UPSERTS: dict = {}
+
+
+def _upsert(connection):
+    """Insert or replace the answer unless a newer change is stored; returns a row only if it wrote."""
+    dialect = connection.dialect.name
+    if dialect not in _UPSERTS:
+        _UPSERTS[dialect] = _build_upsert(dialect)
+    return _UPSERTS[dialect]
+
+
+def _build_upsert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = Answer.__table__
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.attempt_id, table.c.item_id],
+        set_={
+            "response": statement.excluded.response,
+            "seq": statement.excluded.seq,
+            "saved_at": statement.excluded.saved_at,
+        },
+        where=table.c.seq < statement.excluded.seq,
+    ).returning(table.c.seq)
+
+
+def _sheet(connection, attempt_id: int, row) -> Sheet:
+    sheets = current_app.extensions.setdefault(SHEETS, {})
+    sheet = sheets.get(attempt_id)
+    if sheet is not None and sheet.sealed == row.paper_sealed:
+        return sheet
+    paper = open_sealed(row.session_id, row.sealed_key, attempt_id, row.candidate_id, row.paper_sealed)
+    ids = paper_item_ids(paper)
+    items = {}
+    columns = (
+        Item.id,
+        Item.uid,
+        Item.version,
+        Item.sealed,
+        Item.type,
+        Item.code,
+        Item.knowledge_point,
+        Item.difficulty,
+    )
+    for start in range(0, len(ids), IN_CHUNK):
+        for item_row in connection.execute(select(*columns).where(Item.id.in_(ids[start : start + IN_CHUNK]))):
+            try:
+                items[item_row.id] = open_item(item_row)
+            except TamperedItem as exc:  # the full path refuses with the item named, and logs it
+                raise NotPlain from exc
+    if len(sheets) >= SHEETS_MAX:
+        sheets.clear()
+    sheet = sheets[attempt_id] = Sheet(row.paper_sealed, items, len(ids))
+    return sheet
