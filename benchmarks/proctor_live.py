@@ -177,6 +177,7 @@ async def connect(url: str, namespace: str, cookie: str, handlers: dict):
 async def drive(url: str, rooms: list[dict], start_at: float, seconds: float, interval: float, out) -> None:
     sent: dict[tuple[int, int], float] = {}  # (candidate id, answered count) -> emit time
     shown: list[float] = []
+    shown_at: list[float] = []  # when each shown event was sent, in seconds into the window
     acks: list[float] = []
     errors: list[str] = []
     limit = asyncio.Semaphore(50)  # logins at once per process
@@ -192,6 +193,7 @@ async def drive(url: str, rooms: list[dict], start_at: float, seconds: float, in
             at = sent.pop((seat["candidate_id"], seat.get("answered", -1)), None)
             if at is not None:
                 shown.append(time.monotonic() - at)
+                shown_at.append(at - window_start)
 
         cookie = await http_login(url, "/api/auth/login", {"username": room["username"], "password": PASSWORD})
         console = await connect(url, "/proctor", cookie, {"seat_update": on_seat, "seat_progress": on_seat})
@@ -244,6 +246,8 @@ async def drive(url: str, rooms: list[dict], start_at: float, seconds: float, in
                 errors.append(json.dumps(reply, ensure_ascii=False))
             await asyncio.sleep(max(0.0, tick + interval - time.monotonic()))
 
+    window_start = time.monotonic() + max(0.0, start_at - time.time())
+
     async def window_cpu() -> float:  # this load process's own CPU during the measured window
         await asyncio.sleep(max(0.0, start_at - time.time()))
         begin = time.process_time()
@@ -260,6 +264,7 @@ async def drive(url: str, rooms: list[dict], start_at: float, seconds: float, in
     out.put(
         {
             "shown": shown,
+            "shown_at": shown_at,
             "acks": acks,
             "lost": len(sent),
             "errors": errors[:5],
@@ -319,6 +324,10 @@ def run(rooms: int, seats: int, seconds: float, interval: float, processes: int,
     if failed:
         raise RuntimeError(f"load process failed: {failed}")
     shown = [v for r in results for v in r["shown"]]
+    by_slice: dict[int, list[float]] = {}  # p99 per 5 s of the window: a warm-up or a stall shows here
+    for r in results:
+        for at, value in zip(r["shown_at"], r["shown"], strict=True):
+            by_slice.setdefault(int(at // 5) * 5, []).append(value)
     acks = [v for r in results for v in r["acks"]]
     events = len(acks)
     return {
@@ -337,6 +346,7 @@ def run(rooms: int, seats: int, seconds: float, interval: float, processes: int,
         "server_cpu_ms_per_event": cpu / max(1, events) * 1000,
         "server_cpu_share": cpu / wall,
         "server_rss_mib": rss,
+        "shown_p99_ms_by_5s": {k: round(percentile(v, 0.99) * 1000) for k, v in sorted(by_slice.items())},
         "load_cpu_share": [round(r["load_cpu_share"], 2) for r in results],  # each load process, of one core
     }
 

@@ -122,16 +122,17 @@ class GroupCommit:
     Batches hold this process's write lock, so they never race a unit of work of :func:`write_transaction`.
     """
 
-    def __init__(self, engine, app=None):
+    def __init__(self, engine, app=None, batching: bool | None = None):
         self.engine = engine
-        self.app = app
+        self.app = app  # pushed as the app context of the greenlet that runs the batches
+        self.batching = _on_gevent() if batching is None else batching  # else each caller commits its own
         self.pending: list = []
         self.flushing = False
         self.batches = 0  # counters for the benchmarks and tests
         self.items = 0
 
     def run(self, work: Callable):
-        if not _on_gevent():  # threads (tests, the CLI): a batch of one, committed here
+        if not self.batching:  # threads (the Flask test client, the CLI): a batch of one, committed here
             with _write_lock, self.engine.connect() as connection:
                 result = work(connection)
                 connection.commit()
@@ -157,6 +158,8 @@ class GroupCommit:
             self.flushing = False
 
     def _commit(self, batch: list) -> None:
+        import gevent
+
         from server.errors import ExamError
 
         outcomes: list = []
@@ -167,7 +170,7 @@ class GroupCommit:
                         outcomes.append(work(connection))
                     except ExamError as refused:  # checked before anything was written: the others go on
                         outcomes.append(_Refused(refused))
-                off_loop(connection.commit)
+                gevent.get_hub().threadpool.apply(connection.commit)  # the fsync, off the event loop
         except BaseException as exc:  # nothing of the batch is stored: every caller learns it
             for _, waiter in batch:
                 waiter.set_exception(exc)

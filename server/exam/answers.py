@@ -9,8 +9,7 @@ This path takes only the plain case: a confirmed attempt, a sealed paper, a cloc
 (time just ran out, a pause, a submitted attempt, a paper in the old clear form) goes the full way through
 :func:`server.exam.service.save_answer`, which knows every rule and every refusal.
 
-Each process keeps each attempt's paper opened (:class:`Sheet`), keyed by the sealed paper itself, so a
-replaced paper is never mistaken for the old one.
+Each process keeps each attempt's paper opened (:class:`server.exam.sealing.Sheet`).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from flask import current_app
 from sqlalchemy import Text, bindparam, cast, func, select, update
 
 from item_bank import ITEM_TYPES, ItemError
-from item_bank import Item as DomainItem
 from item_bank.crypto import TamperedItem
 from item_bank.paper import paper_item_ids
 from server.bank.models import Item
@@ -33,12 +31,10 @@ from server.exam import service
 from server.exam.clock import clock_state
 from server.exam.feed import PROCTOR_NS, room_channel
 from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ExamSession
-from server.exam.sealing import open_sealed
+from server.exam.sealing import Sheet, keep_sheet, kept_sheet, open_sealed
 from server.extensions import db, socketio
 from server.timeutil import iso
 
-SHEETS = "jikao.sheets"
-SHEETS_MAX = 20_000
 COMMITTER = "jikao.group_commit"
 
 _ATTEMPT = (
@@ -63,15 +59,6 @@ _ANSWERED = select(func.count()).where(
     cast(Answer.response, Text) != "null",  # a cleared answer is stored as JSON null
 )
 _TOUCH = update(Attempt).where(Attempt.id == bindparam("a")).values(last_seen_at=bindparam("at"))
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """One attempt's paper as the answer path needs it: the items by id, opened."""
-
-    sealed: bytes
-    items: dict[int, DomainItem]
-    total: int
 
 
 @dataclass(frozen=True)
@@ -182,9 +169,8 @@ def _build_upsert(dialect: str):
 
 
 def _sheet(connection, attempt_id: int, row) -> Sheet:
-    sheets = current_app.extensions.setdefault(SHEETS, {})
-    sheet = sheets.get(attempt_id)
-    if sheet is not None and sheet.sealed == row.paper_sealed:
+    sheet = kept_sheet(attempt_id, row.paper_sealed)
+    if sheet is not None:
         return sheet
     paper = open_sealed(row.session_id, row.sealed_key, attempt_id, row.candidate_id, row.paper_sealed)
     ids = paper_item_ids(paper)
@@ -205,7 +191,7 @@ def _sheet(connection, attempt_id: int, row) -> Sheet:
                 items[item_row.id] = open_item(item_row)
             except TamperedItem as exc:  # the full path refuses with the item named, and logs it
                 raise NotPlain from exc
-    if len(sheets) >= SHEETS_MAX:
-        sheets.clear()
-    sheet = sheets[attempt_id] = Sheet(row.paper_sealed, items, len(ids))
+    sheet = keep_sheet(attempt_id, row.paper_sealed, ids, items)
+    if sheet is None:  # an item of the paper is gone from the bank: the full path says so
+        raise NotPlain
     return sheet

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app
 
@@ -63,3 +64,33 @@ def paper_of(attempt) -> dict | None:
         opened = (attempt.paper_sealed, json.loads(unseal(key, _associated(attempt), attempt.paper_sealed)))
         attempt.__dict__[OPENED] = opened
     return opened[1]
+
+
+SHEETS = "jikao.sheets"
+SHEETS_MAX = 20_000
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One attempt's paper as the answer path needs it: its items by id, opened. Kept per process and
+    keyed by the sealed paper itself, so a replaced paper is never mistaken for the old one."""
+
+    sealed: bytes
+    items: dict
+    total: int
+
+
+def kept_sheet(attempt_id: int, sealed: bytes | None) -> Sheet | None:
+    sheet = current_app.extensions.get(SHEETS, {}).get(attempt_id)
+    return sheet if sheet is not None and sealed is not None and sheet.sealed == sealed else None
+
+
+def keep_sheet(attempt_id: int, sealed: bytes | None, item_ids: list[int], items: dict) -> Sheet | None:
+    """Remember an attempt's opened paper (when its screen gets the paper, or at its first answer)."""
+    if sealed is None or any(i not in items for i in item_ids):
+        return None
+    sheets = current_app.extensions.setdefault(SHEETS, {})
+    if len(sheets) >= SHEETS_MAX:
+        sheets.clear()
+    sheet = sheets[attempt_id] = Sheet(sealed, {i: items[i] for i in item_ids}, len(item_ids))
+    return sheet

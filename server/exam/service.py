@@ -30,7 +30,7 @@ from server.errors import ExamError
 from server.exam import assembly, feed
 from server.exam.clock import ClockState, Tick, clock_state
 from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, ExamSession, Room
-from server.exam.sealing import seal_paper
+from server.exam.sealing import keep_sheet, seal_paper
 from server.timeutil import iso
 
 
@@ -229,9 +229,16 @@ def running_clocks(session, now: datetime) -> list[RunningClock]:
     for room_id, owner, kind, at, seconds in rows:
         by_room.setdefault(room_id, []).append((owner, _tick(kind, at, seconds, owner)))
     result = []
+    own = {owner for ticks in by_room.values() for owner, _ in ticks if owner is not None}
+    room_clocks: dict[int, ClockState] = {}  # most seats keep their room's clock: worked out once a room
     for attempt_id, room_id, warned_at, duration_s, warning_s in attempts:
-        ticks = [tick for owner, tick in by_room.get(room_id, ()) if owner is None or owner == attempt_id]
-        clock = clock_state(timedelta(seconds=duration_s), ticks, now)
+        if attempt_id in own or room_id not in room_clocks:
+            ticks = [tick for owner, tick in by_room.get(room_id, ()) if owner is None or owner == attempt_id]
+            clock = clock_state(timedelta(seconds=duration_s), ticks, now)
+            if attempt_id not in own:
+                room_clocks[room_id] = clock
+        else:
+            clock = room_clocks[room_id]
         result.append(RunningClock(attempt_id, room_id, warned_at is not None, warning_s, clock))
     return result
 
@@ -459,7 +466,10 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
     if current not in ("submitted", "not_logged_in"):
         state["announcements"] = announcements(session, candidate.room_id)
     if current in ("answering", "paused") and attempt.paper:
-        state["paper"] = candidate_paper(session, attempt.paper)
+        ids = paper_item_ids(attempt.paper)
+        items = load_items(session, ids)
+        state["paper"] = candidate_paper(attempt.paper, items)
+        keep_sheet(attempt.id, attempt.paper_sealed, ids, items)  # its first answer needs no more reading
         state["answers"] = {str(a.item_id): a.response for a in attempt.answers}
         state["flags"] = attempt.flags
         state["last_seq"] = max((a.seq for a in attempt.answers), default=0)
@@ -490,8 +500,7 @@ def announcements(session, room_id: int, limit: int = 5) -> list[dict]:
     return [{"at": iso(row.at), "text": row.detail["text"]} for row in reversed(rows)]
 
 
-def candidate_paper(session, paper: dict) -> dict:
-    items = load_items(session, paper_item_ids(paper))
+def candidate_paper(paper: dict, items: dict) -> dict:
     sections = []
     for section in paper["sections"]:
         kind = ITEM_TYPES[section["type"]]
