@@ -231,7 +231,7 @@ class Incident(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     what: Mapped[str] = mapped_column(String(500))
     decision: Mapped[str] = mapped_column(String(500))
-    actor_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))  # None: recorded by the system
 
 
 class ClockEvent(Base):
@@ -247,3 +247,14 @@ class ClockEvent(Base):
     seconds: Mapped[int] = mapped_column(default=0)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     reason: Mapped[str] = mapped_column(String(256), default="")
+
+
+class ServerHeartbeat(Base):
+    """One row: when the serving process last showed it was alive (every couple of seconds), and since when
+    it has been serving. At the next start, the time since the last beat is the outage to make up."""
+
+    __tablename__ = "server_heartbeat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)

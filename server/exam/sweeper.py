@@ -9,6 +9,7 @@ task, and tests call it directly.
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from server.bank import keys
 from server.bank.models import Item
 from server.db import write_transaction
-from server.exam import assembly, service
+from server.exam import assembly, outage, service
 from server.extensions import db, socketio
 from server.live import announce_finished, notify_seat, push_state, push_to_candidate
 from server.timeutil import now as server_now
@@ -60,11 +61,18 @@ def replace_leaked_papers(now) -> None:
 
 
 def run_forever(app, interval: float) -> None:
-    """The background loop of ``jikao serve``; one failed pass is logged, never fatal."""
+    """The background loop of ``jikao serve``: the heartbeat every couple of seconds (outages are measured
+    from it, see ``server.exam.outage``) and a sweep every ``interval``; one failed pass is logged, never
+    fatal."""
+    last_beat = time.monotonic()
     while True:
         socketio.sleep(interval)
         try:
             with app.app_context():
+                if time.monotonic() - last_beat >= outage.BEAT_EVERY_S:
+                    with write_transaction(db.session):
+                        outage.beat(db.session, server_now())
+                    last_beat = time.monotonic()
                 sweep(server_now())
         except Exception:
             log.exception("sweep failed")

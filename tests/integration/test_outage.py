@@ -1,0 +1,101 @@
+"""A server outage costs no candidate a minute: the time from the last heartbeat to the restart is made up
+(up to 30 minutes), or the room waits paused for the chief examiner; either way the room record says so."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from server.db import write_transaction
+from server.exam import outage, service
+from server.exam.models import Attempt, Incident, Room
+from server.extensions import db
+from tests.helpers import ProctorActions
+
+
+def started(candidate, proctor):
+    candidate.login().connect()
+    proctor.confirm(candidate.ticket)
+    proctor.start()
+
+
+def remaining_s(app, clock) -> float:
+    with app.app_context():
+        attempt = db.session.scalar(select(Attempt))
+        return service.attempt_clock(db.session, attempt, clock()).remaining.total_seconds()
+
+
+def beat_then_restart(app, clock, down: timedelta) -> list[outage.Recovery]:
+    """The server beats, dies, and starts again ``down`` later."""
+    with app.app_context(), write_transaction(db.session):
+        outage.beat(db.session, clock())
+    clock.advance(seconds=down.total_seconds())
+    with app.app_context(), write_transaction(db.session):
+        return outage.recover(db.session, clock())
+
+
+def test_an_outage_within_30_minutes_is_made_up_for_the_whole_room(candidate, proctor, app, clock):
+    started(candidate, proctor)
+    clock.advance(minutes=20)
+    before = remaining_s(app, clock)
+    [recovery] = beat_then_restart(app, clock, timedelta(minutes=12, seconds=5))
+    assert (recovery.lost_s, recovery.made_up) == (725, True)
+    assert remaining_s(app, clock) == before  # not a second lost
+    with app.app_context():
+        [incident] = db.session.scalars(select(Incident)).all()
+        assert "服务器中断 12 分 5 秒" in incident.what
+        assert "已为全场自动补足 12 分 5 秒" in incident.decision
+        assert incident.actor_id is None  # recorded by the system
+    state = candidate.emit("get_state", {})["state"]
+    assert state["phase"] == "answering"
+    assert state["clock"]["remaining_ms"] == before * 1000
+    room = proctor.watch()
+    assert any("全场补时 12 分 5 秒" in line["text"] for line in room["feed"])
+
+
+def test_an_outage_that_ran_past_the_end_gives_the_time_back(candidate, proctor, app, clock):
+    started(candidate, proctor)
+    clock.advance(minutes=85)  # 5 minutes left
+    beat_then_restart(app, clock, timedelta(minutes=10))
+    assert remaining_s(app, clock) == 5 * 60
+    item = candidate.paper_items()[0]
+    assert candidate.answer(item["id"], item["options"][0]["id"], seq=1)["ok"]
+
+
+def test_a_longer_outage_pauses_the_room_for_the_chief_examiner(candidate, proctor, app, clock):
+    started(candidate, proctor)
+    clock.advance(minutes=20)
+    before = remaining_s(app, clock)
+    [recovery] = beat_then_restart(app, clock, timedelta(minutes=45))
+    assert not recovery.made_up
+    assert candidate.emit("get_state", {})["state"]["phase"] == "paused"
+    clock.advance(minutes=10)  # the chief examiner decides to go on
+    chief = ProctorActions(app, "chief", app.site.logins["chief"])
+    with app.app_context():
+        room_id = db.session.scalar(select(Room.id).where(Room.name == "第01考场"))
+    reply = chief.emit("resume_room", {"room_id": room_id, "reason": "主考决定继续考试，补足中断时间"})
+    assert reply["ok"], reply
+    assert remaining_s(app, clock) == before
+    with app.app_context():
+        [incident] = db.session.scalars(select(Incident)).all()
+        assert "由主考决定" in incident.decision
+
+
+def test_a_room_paused_at_the_last_beat_lost_no_time_and_gets_none(candidate, proctor, app, clock):
+    started(candidate, proctor)
+    clock.advance(minutes=20)
+    with app.app_context():
+        room_id = db.session.scalar(select(Room.id).where(Room.name == "第01考场"))
+    assert proctor.emit("pause_room", {"room_id": room_id, "reason": "停电"})["ok"]
+    before = remaining_s(app, clock)
+    assert beat_then_restart(app, clock, timedelta(minutes=5)) == []
+    assert remaining_s(app, clock) == before
+
+
+def test_a_first_start_and_a_quiet_restart_change_no_clock(candidate, proctor, app, clock):
+    with app.app_context(), write_transaction(db.session):
+        assert outage.recover(db.session, clock()) == []  # no heartbeat yet: a fresh installation
+    started(candidate, proctor)
+    clock.advance(minutes=100)  # the sitting is over
+    before = remaining_s(app, clock)
+    assert beat_then_restart(app, clock, timedelta(minutes=5)) == []
+    assert remaining_s(app, clock) == before == 0
