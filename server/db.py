@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import DeclarativeBase, scoped_session
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -79,6 +79,13 @@ def _on_gevent() -> bool:
     return getattr(socketio, "async_mode", None) == "gevent"
 
 
+def _dbapi(connection):
+    """The driver's own connection under an SQLAlchemy one. Committing it on an OS thread does the durable
+    write there; SQLAlchemy's commit afterwards finds nothing to write and runs its listeners (which emit
+    to sockets) on the event loop, where they must run."""
+    return connection.connection.dbapi_connection
+
+
 def off_loop(function: Callable, *args):
     """Run ``function`` on an OS thread of gevent's pool while this greenlet waits, when serving on gevent;
     otherwise just call it. For the fsync of a commit: SQLite and the PostgreSQL driver release the GIL."""
@@ -102,8 +109,9 @@ def write_transaction(session) -> Iterator:
         try:
             yield session
             session.flush()  # the statements, on the event loop as always
-            # The durable part; a scoped session is looked up here, where this greenlet's app context is.
-            off_loop((session() if isinstance(session, scoped_session) else session).commit)
+            if _on_gevent():  # the fsync on an OS thread; then commit's bookkeeping and listeners here
+                off_loop(_dbapi(session.connection()).commit)
+            session.commit()
         except BaseException:
             session.rollback()
             raise
@@ -170,7 +178,8 @@ class GroupCommit:
                         outcomes.append(work(connection))
                     except ExamError as refused:  # checked before anything was written: the others go on
                         outcomes.append(_Refused(refused))
-                gevent.get_hub().threadpool.apply(connection.commit)  # the fsync, off the event loop
+                gevent.get_hub().threadpool.apply(_dbapi(connection).commit)  # the fsync, off the event loop
+                connection.commit()  # nothing left to write: the bookkeeping, on the event loop
         except BaseException as exc:  # nothing of the batch is stored: every caller learns it
             for _, waiter in batch:
                 waiter.set_exception(exc)

@@ -139,9 +139,9 @@ def free_port() -> int:
 class LiveServer:
     """``jikao serve`` as a real process on loopback, waited for by polling /healthz."""
 
-    def __init__(self, data_dir: Path, custodians: dict):
+    def __init__(self, data_dir: Path, custodians: dict, port: int | None = None):
         self.data_dir = data_dir
-        self.port = free_port()
+        self.port = port or free_port()  # a restart after a crash comes back on the same port
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(data_dir / "server.log", "ab")  # noqa: SIM115  (closed in stop)
         self.process = subprocess.Popen(

@@ -1,9 +1,9 @@
 """Server outages (crash, ``kill -9``, power cut): measured from a heartbeat, and the time made up.
 
-While serving, the sweeper records a heartbeat every :data:`BEAT_EVERY_S` seconds. At the next start, before
+While serving, the sweeper records a heartbeat every second (``SWEEP_INTERVAL``). At the next start, before
 any candidate can reconnect or any clock is swept, :func:`recover` takes the time from the last beat to now
-as the outage (at most a beat interval longer than the real one) and, for every room whose clock was running
-at the last beat (SPEC.md "Faults and time compensation", 000 应急处理预案):
+as the outage (at most a beat interval and a rounding second longer than the real one) and, for every room
+whose clock was running at the last beat (SPEC.md "Faults and time compensation", 000 应急处理预案):
 
 - up to :data:`MAKE_UP_MAX_S` (30 minutes): the room's time is extended by the outage, automatically;
 - longer: the room is paused from the last beat on, for the chief examiner to decide (resume with the time
@@ -29,7 +29,6 @@ from server.exam.models import ClockEvent, Incident, Room, ServerHeartbeat
 from server.exam.service import room_clock
 from server.timeutil import local
 
-BEAT_EVERY_S = 2
 MAKE_UP_MAX_S = 30 * 60
 
 
