@@ -237,8 +237,11 @@ function showPaper(state) {
   if (!ui.paperView) {
     const body = h("div", { class: "exam-body" });
     mount(app, body);
+    const position = `jikao.position.${state.candidate.ticket}`; // the question on screen, kept for a reopen
     ui.paperView = new PaperView(body, state.paper, {
       answers, flags: state.flags,
+      startItemId: Number(localStorage.getItem(position)),
+      onShow: (itemId) => localStorage.setItem(position, String(itemId)),
       onAnswer: (itemId, response) => sendAnswer(itemId, response),
       onFlag: (itemId, flagged) => ui.socket.emit("flag", { item_id: itemId, flagged }),
     });

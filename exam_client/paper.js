@@ -5,7 +5,7 @@ import { zh } from "./i18n.js";
 const LETTERS = "ABCDEFGH";
 
 export class PaperView {
-  constructor(root, paper, { answers, flags, onAnswer, onFlag, imageUrl }) {
+  constructor(root, paper, { answers, flags, onAnswer, onFlag, imageUrl, startItemId, onShow }) {
     // Pictures are fetched one by one from an authenticated route; the paper payload holds only their places.
     this.imageUrl = imageUrl || ((itemId, index) => `/api/candidate/items/${itemId}/images/${index}`);
     this.root = root;
@@ -20,7 +20,8 @@ export class PaperView {
     this.flags = new Set(flags || []);
     this.onAnswer = onAnswer;
     this.onFlag = onFlag;
-    this.current = 0;
+    this.onShow = onShow; // told the item shown, so that a reopened exam comes back to it
+    this.current = Math.max(0, this.questions.findIndex((q) => q.id === startItemId));
     this.keyHandler = (event) => this.onKey(event);
     document.addEventListener("keydown", this.keyHandler);
     this.build();
@@ -72,7 +73,7 @@ export class PaperView {
       ),
     );
     this.renderNav();
-    this.show(0);
+    this.show(this.current);
   }
 
   renderNav() {
@@ -110,6 +111,7 @@ export class PaperView {
   show(index) {
     this.current = Math.max(0, Math.min(index, this.questions.length - 1));
     const q = this.questions[this.current];
+    this.onShow?.(q.id);
     const section = this.sections[q.section];
     const flagged = this.flags.has(q.id);
     mount(
