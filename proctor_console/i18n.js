@@ -60,6 +60,7 @@ export const zh = {
   submittedBy: { candidate: "考生交卷", time_up: "时间到自动交卷", proctor: "监考员收卷", removed: "已移出考场" },
   warn: "记录警告", remove: "移出考场", voidScore: "成绩无效", recordIncident: "记录考场情况", roomRecord: "打印考场记录表",
   warningsNote: (n) => `已警告 ${n} 次`, scoreVoid: "成绩无效",
+  makeUpOffered: (span) => `换机耽误 ${span}，待补时`, makeUp: (span) => `补时 ${span}（换机耽误）`,
   removeOffered: (n) => `该考生已被警告 ${n} 次，可以责令其离开考场。`,
   removeWarning: "移出后该考生的考试立即结束，本科目成绩无效，且不能再登录。",
   what: "违纪情况（必填，记入违纪违规考生登记表）", incidentWhat: "发生的情况（必填）", incidentDecision: "处理结果（必填）",

@@ -18,6 +18,11 @@ function fmtDuration(ms) {
   return [Math.floor(t / 3600), Math.floor((t % 3600) / 60), t % 60].map((v) => String(v).padStart(2, "0")).join(":");
 }
 
+function fmtSpan(seconds) { // 125 → "2 分 5 秒"
+  const m = Math.floor(seconds / 60), s = seconds % 60;
+  return m ? `${m} 分 ${s} 秒` : `${s} 秒`;
+}
+
 // ---- login ----
 function showLogin(message) {
   bar.hidden = true;
@@ -247,6 +252,7 @@ function renderSeat(seat) {
   if (seat.paper_no > 1) notes.push(zh.paperReplaced);
   if (seat.warnings) notes.push(zh.warningsNote(seat.warnings));
   if (seat.score_void) notes.push(zh.scoreVoid);
+  if (seat.make_up_s > 0 && seat.state !== "submitted") notes.push(zh.makeUpOffered(fmtSpan(seat.make_up_s)));
   const fresh = h("div", { class: `seat state-${shown}`, id: cell.id, style: cell.getAttribute("style"),
     dataset: { candidateId: seat.candidate_id, state: shown }, tabindex: 0,
     onclick: () => openSeat(seat.candidate_id) },
@@ -307,6 +313,13 @@ function openSeat(candidateId) {
       buttons.push(h("button", { type: "button", class: "secondary", id: "void-score", onclick: then(() => ask(zh.voidScore,
         [{ name: "what", label: zh.reason, required: true }], (v) => emit("void_score", { ...id, what: v.what }))) }, zh.voidScore));
     }
+  }
+  if (canAct && running && seat.make_up_s > 0) { // offered after 换机: the time the failed computer cost
+    buttons.unshift(h("button", { type: "button", class: "primary", id: "make-up", onclick: async () => {
+      const reply = await emit("make_up", id);
+      if (!reply.ok) return (error.textContent = reply.error.message);
+      close();
+    } }, zh.makeUp(fmtSpan(seat.make_up_s))));
   }
   if (canAct && seat.state === "not_logged_in" && state.room.clock.started_at) {
     buttons.push(h("button", { type: "button", class: "secondary", id: "mark-absent", onclick: async () => {

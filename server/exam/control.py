@@ -15,7 +15,7 @@ from server import audit
 from server.errors import ExamError
 from server.exam import feed
 from server.exam.models import Attempt, ClockEvent, Room
-from server.exam.service import attempt_clock, phase, room_clock, staff_name, submit
+from server.exam.service import attempt_clock, duration_text, phase, room_clock, staff_name, submit
 from server.timeutil import iso
 
 MAX_EXTENSION_MIN = 120
@@ -137,6 +137,24 @@ def extend_candidate(session, attempt: Attempt | None, minutes: int, reason: str
     feed.about(
         session, attempt.candidate, "extend", f"延长 {minutes} 分钟：{reason}（{staff_name(session, actor_id)}）", now
     )
+
+
+def make_up(session, attempt: Attempt | None, actor_id: int, now: datetime) -> int:
+    """Give the candidate the time their failed computer cost them, as offered after 换机 (one action)."""
+    if attempt is None or attempt.make_up_s <= 0:
+        raise ExamError("nothing_to_make_up", "该考生没有待补的时间。")
+    attempt = _taking(session, attempt, now)
+    seconds, attempt.make_up_s = attempt.make_up_s, 0
+    reason = f"换机耽误的考试时间补足（{duration_text(seconds)}）"
+    _tick(session, attempt.candidate.room, attempt, "extend", actor_id, reason, now, seconds=seconds)
+    feed.about(
+        session,
+        attempt.candidate,
+        "extend",
+        f"补时 {duration_text(seconds)}：{reason}（{staff_name(session, actor_id)}）",
+        now,
+    )
+    return seconds
 
 
 def force_submit(session, attempt: Attempt | None, reason: str, actor_id: int, now: datetime) -> float:

@@ -29,6 +29,8 @@ class ExamSession(Base):
     warning_s: Mapped[int] = mapped_column(default=15 * 60)  # the end-15-minutes notice
     late_entry_s: Mapped[int] = mapped_column(default=30 * 60, server_default="1800")  # no login after start + this
     show_score: Mapped[bool] = mapped_column(default=False)  # scores are normally published later
+    # After 换机, make up the time the failed computer cost at once (else the proctor is offered it).
+    auto_make_up: Mapped[bool] = mapped_column(default=False, server_default="0")
     blueprint_id: Mapped[int | None] = mapped_column(ForeignKey("blueprint.id"))
     seed: Mapped[int] = mapped_column(BigInteger, default=0)  # every paper's seed derives from it and the seat
     sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary)  # the sitting's paper key, wrapped by the bank key
@@ -125,6 +127,9 @@ class Attempt(Base):
     connections: Mapped[int] = mapped_column(default=0, server_default="0")
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     focus_lost: Mapped[int] = mapped_column(default=0, server_default="0")  # times the exam window was left
+    # Exam time a failed computer cost (from its last sign of life to the login on another), offered to the
+    # proctor to make up with one action; 0 when nothing is offered.
+    make_up_s: Mapped[int] = mapped_column(default=0, server_default="0")
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submit_reason: Mapped[str | None] = mapped_column(String(16))  # candidate | time_up

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from server import audit
 from server.exam import feed
 from server.exam.models import ClockEvent, Incident, Room, ServerHeartbeat
-from server.exam.service import room_clock
+from server.exam.service import duration_text, room_clock
 from server.timeutil import local
 
 MAKE_UP_MAX_S = 30 * 60
@@ -67,14 +67,14 @@ def recover(session, now: datetime) -> list[Recovery]:
 
 def _recover_room(session, room: Room, down_since: datetime, lost_s: int, now: datetime) -> Recovery:
     span = f"{local(down_since):%H:%M:%S} 至 {local(now):%H:%M:%S}"
-    what = f"服务器中断 {_duration(lost_s)}（{span}），考生无法作答"
+    what = f"服务器中断 {duration_text(lost_s)}（{span}），考生无法作答"
     if lost_s <= MAKE_UP_MAX_S:
-        reason = f"服务器中断 {_duration(lost_s)}，自动补足耽误的考试时间"
+        reason = f"服务器中断 {duration_text(lost_s)}，自动补足耽误的考试时间"
         session.add(ClockEvent(room_id=room.id, kind="extend", at=now, seconds=lost_s, reason=reason))
-        decision = f"中断不超过 30 分钟，已为全场自动补足 {_duration(lost_s)}"
-        feed.record(session, room.id, "extend", f"全场补时 {_duration(lost_s)}：{reason}", now)
+        decision = f"中断不超过 30 分钟，已为全场自动补足 {duration_text(lost_s)}"
+        feed.record(session, room.id, "extend", f"全场补时 {duration_text(lost_s)}：{reason}", now)
     else:
-        reason = f"服务器中断 {_duration(lost_s)}，超过 30 分钟，等待主考决定"
+        reason = f"服务器中断 {duration_text(lost_s)}，超过 30 分钟，等待主考决定"
         session.add(ClockEvent(room_id=room.id, kind="pause", at=down_since, reason=reason))
         decision = "中断超过 30 分钟：全场暂停计时，由主考决定继续考试（补足时间）、结束考试或另行安排考试"
         feed.record(session, room.id, "pause", f"全场暂停计时：{reason}", now)
@@ -84,11 +84,3 @@ def _recover_room(session, room: Room, down_since: datetime, lost_s: int, now: d
         session, now, "system", "server.outage", f"room:{room.id}", lost_s=lost_s, made_up=lost_s <= MAKE_UP_MAX_S
     )
     return Recovery(room.id, lost_s, lost_s <= MAKE_UP_MAX_S)
-
-
-def _duration(seconds: int) -> str:
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours} 小时 {minutes} 分 {seconds} 秒"
-    return f"{minutes} 分 {seconds} 秒" if minutes else f"{seconds} 秒"

@@ -83,6 +83,7 @@ def log_in(session, candidate: Candidate, device_token: str | None, now: datetim
             attempt.move_allowed = False
             feed.about(session, candidate, "move", "已在新的考试机上登录（换机）", now)
             audit.record(session, now, f"candidate:{candidate.id}", "candidate.moved", f"attempt:{attempt.id}")
+            _time_lost_moving(session, attempt, now)
         attempt.last_seen_at = now
         return attempt
     attempt = Attempt(
@@ -97,6 +98,43 @@ def log_in(session, candidate: Candidate, device_token: str | None, now: datetim
     audit.record(session, now, f"candidate:{candidate.id}", "candidate.login", f"attempt:{candidate.ticket}")
     feed.about(session, candidate, "login", "登录，等待核验身份", now)
     return attempt
+
+
+def _time_lost_moving(session, attempt: Attempt, now: datetime) -> None:
+    """The exam time that ran from the failed computer's last sign of life (the server stopped hearing from
+    it, or its last answer) to this login: made up at once if the sitting says so, else offered."""
+    since = attempt.disconnected_at or attempt.last_seen_at
+    if attempt.status != "confirmed" or since is None:
+        return
+    lost_s = int(
+        (
+            attempt_clock(session, attempt, since).remaining - attempt_clock(session, attempt, now).remaining
+        ).total_seconds()
+    )
+    if lost_s <= 0:
+        return
+    candidate = attempt.candidate
+    if candidate.session.auto_make_up:
+        reason = f"换机耽误的考试时间，自动补足（{duration_text(lost_s)}）"
+        session.add(
+            ClockEvent(
+                room_id=candidate.room_id, attempt_id=attempt.id, kind="extend", at=now, seconds=lost_s, reason=reason
+            )
+        )
+        feed.about(session, candidate, "extend", f"补时 {duration_text(lost_s)}：{reason}", now)
+        attempt.make_up_s = 0
+    else:
+        attempt.make_up_s = lost_s
+        feed.about(session, candidate, "move", f"换机耽误 {duration_text(lost_s)}，建议为其补时", now)
+
+
+def duration_text(seconds: int) -> str:
+    """``125`` → ``2 分 5 秒``, as the console and the room record say it."""
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} 小时 {minutes} 分 {seconds} 秒"
+    return f"{minutes} 分 {seconds} 秒" if minutes else f"{seconds} 秒"
 
 
 def confirm_identity(session, attempt: Attempt, proctor_id: int, now: datetime) -> None:

@@ -200,6 +200,12 @@ class ProctorNamespace(JikaoNamespace):
             self._candidate_action(data.candidate_id, control.extend_candidate, data.minutes, data.reason)
         return {"ok": True}
 
+    @handles(CandidateIn)
+    def on_make_up(self, data: CandidateIn):
+        """Give a moved candidate the time their failed computer cost, as the console offers it."""
+        _, seconds = self._candidate_action(data.candidate_id, control.make_up)
+        return {"ok": True, "seconds": seconds}
+
     @handles(CandidateActionIn)
     def on_force_submit(self, data: CandidateActionIn):
         """End one candidate's exam now (with a reason); the answers so far are scored."""

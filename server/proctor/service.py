@@ -101,6 +101,7 @@ def seat_view(session, candidate: Candidate, now: datetime, room_deadline: datet
         view["focus_lost"] = attempt.focus_lost
         view["warnings"] = discipline.warnings_of(session, candidate)
         view["score_void"] = attempt.score_void
+        view["make_up_s"] = attempt.make_up_s  # offered after 换机: the time the failed computer cost
         if clock is not None and clock.started_at is not None:
             if room_deadline is None:
                 room_deadline = room_clock.deadline

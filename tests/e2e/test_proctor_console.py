@@ -136,6 +136,19 @@ def started_long_ago(server, minutes: int) -> None:
         start.at -= timedelta(minutes=minutes)
 
 
+def failed_minutes_ago(server, ticket: str, minutes: int) -> None:
+    """Record that the candidate's computer went silent ``minutes`` ago (a browser test cannot wait)."""
+    from datetime import UTC, datetime, timedelta
+
+    from server.db import write_transaction
+    from server.exam.models import Attempt, Candidate
+    from server.extensions import db
+
+    with server.app.app_context(), write_transaction(db.session):
+        attempt = db.session.query(Attempt).join(Candidate).filter(Candidate.ticket == ticket).one()
+        attempt.disconnected_at = attempt.last_seen_at = datetime.now(UTC) - timedelta(minutes=minutes)
+
+
 def test_room_pause_incident_move_absence_and_the_printed_record(live_site, browser, artifacts):
     server = live_site
     console = proctor_console(browser, server)
@@ -166,6 +179,8 @@ def test_room_pause_incident_move_absence_and_the_printed_record(live_site, brow
     console.click("#allow-move")
     answer_dialog(console, {"reason": "考试机键盘失灵"})
     expect(first.locator("#login-error")).to_have_text("监考员已为您办理换机：请到新的考试机上输入准考证号继续考试。")
+    started_long_ago(server, 10)
+    failed_minutes_ago(server, server.tickets[0], 3)  # the computer had died before the proctor was called
     elsewhere = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
     elsewhere.goto(server.url + "/")
     elsewhere.fill("#ticket", server.tickets[0])
@@ -173,10 +188,22 @@ def test_room_pause_incident_move_absence_and_the_printed_record(live_site, brow
     elsewhere.click("#confirm-login")
     expect(elsewhere.locator(".question-card")).to_be_visible()
     expect(elsewhere.locator(".choice").first).to_have_class(re.compile(r"\bselected\b"))
-    expect(console.locator("#feed li").first).to_contain_text("01号 张建华 已在新的考试机上登录（换机）")
+    expect(console.locator("#feed")).to_contain_text("01号 张建华 已在新的考试机上登录（换机）")
+    # The time the failed computer cost is offered, and given with one action.
+    expect(console.locator("#feed")).to_contain_text(re.compile(r"01号 张建华 换机耽误 3 分 \d+ 秒，建议为其补时"))
+    expect(seat(console, 1)).to_contain_text("待补时")
+    seat(console, 1).click()
+    expect(console.locator("#make-up")).to_contain_text(re.compile(r"补时 3 分 \d+ 秒（换机耽误）"))
+    console.screenshot(path=artifacts / "proctor-9-make-up-offered.png")
+    console.click("#make-up")
+    expect(console.locator("#feed li").first).to_contain_text(re.compile(r"01号 张建华 补时 3 分 \d+ 秒"))
+    expect(seat(console, 1)).not_to_contain_text("待补时")
+    expect(elsewhere.locator("#countdown")).to_have_text(
+        re.compile(r"01:2[23]:\d\d")
+    )  # 90 - 10 + 3 minutes, less a few seconds
 
     # 缺考 after the late-entry cutoff; a latecomer is refused at the login screen.
-    started_long_ago(server, 31)
+    started_long_ago(server, 21)  # 31 minutes ago in all
     seat(console, 3).click()
     console.click("#mark-absent")
     expect(seat(console, 3)).to_contain_text("缺考")

@@ -4,6 +4,7 @@ force-submit), each checked on the candidate's side and in the stored record; ro
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from server.audit import AuditEntry
 from server.exam.models import Attempt, ClockEvent, RoomEvent
@@ -203,3 +204,49 @@ def test_a_candidate_moves_to_another_computer_and_carries_on(proctor, candidate
     [attempt] = stored(app, Attempt)
     assert not attempt.move_allowed
     assert {e.action for e in stored(app, AuditEntry)} >= {"candidate.allow_move", "candidate.moved"}
+
+
+def move_after_a_failure(proctor, candidate, make_candidate, clock, failed_for: timedelta):
+    """The candidate answers, the computer dies (its socket closes), and after ``failed_for`` they log in on
+    another computer the proctor allowed."""
+    candidate_id = started(candidate, proctor)
+    item = candidate.paper_items()[0]
+    assert candidate.answer(item["id"], item["options"][0]["id"], 1)["ok"]
+    clock.advance(minutes=1)
+    candidate.socket.disconnect(namespace="/candidate")  # the last sign of life
+    clock.advance(seconds=failed_for.total_seconds())
+    assert proctor.emit("allow_move", {"candidate_id": candidate_id, "reason": "考试机死机"})["ok"]
+    elsewhere = make_candidate(candidate.ticket).login().connect()
+    return candidate_id, elsewhere
+
+
+def test_after_a_move_the_lost_time_is_offered_and_made_up_with_one_action(
+    proctor, candidate, make_candidate, app, clock
+):
+    candidate_id, elsewhere = move_after_a_failure(proctor, candidate, make_candidate, clock, timedelta(minutes=4))
+    before = elsewhere.state()["clock"]["remaining_ms"]
+    seat = proctor.seat(candidate.ticket)
+    assert seat["make_up_s"] == 240
+    assert any("换机耽误 4 分 0 秒" in line["text"] for line in proctor.watch()["feed"])
+    assert proctor.emit("make_up", {"candidate_id": candidate_id}) == {"ok": True, "seconds": 240}
+    assert elsewhere.state()["clock"]["remaining_ms"] == before + 240_000
+    assert proctor.seat(candidate.ticket)["make_up_s"] == 0
+    again = proctor.emit("make_up", {"candidate_id": candidate_id})
+    assert again["error"] == {"code": "nothing_to_make_up", "message": "该考生没有待补的时间。"}
+    [extend] = [e for e in stored(app, ClockEvent) if e.kind == "extend"]
+    assert (extend.seconds, extend.actor_id is not None) == (240, True)
+    assert extend.reason == "换机耽误的考试时间补足（4 分 0 秒）"
+
+
+def test_a_sitting_may_make_up_the_lost_time_by_itself(proctor, candidate, make_candidate, app, clock):
+    from server.db import write_transaction
+    from server.exam.models import ExamSession
+    from server.extensions import db
+
+    with app.app_context(), write_transaction(db.session):
+        db.session.scalar(select(ExamSession)).auto_make_up = True
+    _, elsewhere = move_after_a_failure(proctor, candidate, make_candidate, clock, timedelta(minutes=3))
+    assert proctor.seat(candidate.ticket)["make_up_s"] == 0  # nothing left to offer: already given
+    [extend] = [e for e in stored(app, ClockEvent) if e.kind == "extend"]
+    assert (extend.seconds, extend.actor_id) == (180, None)
+    assert elsewhere.state()["clock"]["remaining_ms"] == (90 - 1) * 60_000  # only the minute answered was used

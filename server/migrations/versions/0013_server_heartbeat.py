@@ -1,4 +1,5 @@
-"""the server's heartbeat (outages are measured from it) and incidents the system records
+"""the server's heartbeat (outages are measured from it), incidents the system records, and time to make up
+after a candidate's computer failed
 
 Revision ID: 0013
 Revises: 0012
@@ -31,10 +32,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("incident") as batch_op:
         batch_op.alter_column("actor_id", existing_type=sa.Integer(), nullable=True)
+    with op.batch_alter_table("attempt") as batch_op:
+        batch_op.add_column(sa.Column("make_up_s", sa.Integer(), server_default="0", nullable=False))
+    with op.batch_alter_table("exam_session") as batch_op:
+        batch_op.add_column(sa.Column("auto_make_up", sa.Boolean(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("exam_session") as batch_op:
+        batch_op.drop_column("auto_make_up")
+    with op.batch_alter_table("attempt") as batch_op:
+        batch_op.drop_column("make_up_s")
     with op.batch_alter_table("incident") as batch_op:
         batch_op.alter_column("actor_id", existing_type=sa.Integer(), nullable=False)
     op.drop_table("server_heartbeat")
