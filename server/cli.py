@@ -867,23 +867,24 @@ def _tune_gc() -> None:
 def _run(app, host: str, port: int) -> None:
     import gevent
 
+    from server.exam import outage
     from server.exam.sweeper import run_forever
     from server.extensions import socketio
 
     def stop(*_):
+        outage.server_stopping()
         server = getattr(socketio, "wsgi_server", None)
         if server is not None:
             server.stop(timeout=2)
 
     from server.db import write_transaction
-    from server.exam.outage import recover
     from server.exam.service import reset_presence
     from server.extensions import db as database
     from server.timeutil import now
 
     with app.app_context(), write_transaction(database.session):
         reset_presence(database.session, now())
-        for recovery in recover(database.session, now()):  # before any clock is swept or any client served
+        for recovery in outage.recover(database.session, now()):  # before any clock is swept or any client served
             click.echo(
                 f"考场 {recovery.room_id}: 服务器中断 {recovery.lost_s} 秒，"
                 + ("已自动补时" if recovery.made_up else "超过 30 分钟，已暂停计时，等待主考决定")

@@ -14,14 +14,16 @@ from sqlalchemy.orm import joinedload
 
 from server.db import write_transaction
 from server.errors import ExamError
-from server.exam import answers, service
+from server.exam import answers, outage, service
 from server.exam.models import Attempt, Candidate, Room
 from server.extensions import db
 from server.live import (
     announce_finished,
     attempt_channel,
     candidates_channel,
+    notify_room,
     notify_seat,
+    push_room_states,
     push_state,
     send_seat,
 )
@@ -50,6 +52,12 @@ class SubmitIn(Payload):
 
 class FocusIn(Payload):
     lost: bool
+
+
+def room_clock_changed(room) -> None:
+    """The room's clock was paused or resumed by the system: the console and every screen learn it."""
+    notify_room(room)
+    push_room_states(room)
 
 
 def current_attempt() -> Attempt:
@@ -85,10 +93,13 @@ class CandidateNamespace(JikaoNamespace):
         try:
             with attempt_work() as attempt:
                 service.connected(db.session, attempt, now())
+                back = outage.room_back(db.session, attempt.candidate.room, now())  # its network is back
         except ExamError as exc:
             raise ConnectionRefusedError(exc.message, exc.as_dict()) from exc
         join_room(attempt_channel(attempt.id))
         join_room(candidates_channel(attempt.candidate.room_id))
+        if back:
+            room_clock_changed(attempt.candidate.room)
         push_state(attempt, to=request.sid)
         notify_seat(attempt.candidate)
 
@@ -98,9 +109,12 @@ class CandidateNamespace(JikaoNamespace):
             with write_transaction(db.session):
                 attempt = current_attempt()
                 service.disconnected(db.session, attempt, now())
+                dropped = outage.room_dropped(db.session, attempt.candidate.room, now())  # all went silent
         except ExamError:
             return  # a login the proctor undid, or a browser that lost its ticket: nothing to show
         notify_seat(attempt.candidate)
+        if dropped:
+            room_clock_changed(attempt.candidate.room)
 
     @handles(FocusIn)
     def on_focus(self, data: FocusIn):

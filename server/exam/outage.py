@@ -13,23 +13,38 @@ Either way an incident goes into the room record, the ledger and the room's feed
 renewed in the same unit of work, so a crash during recovery never makes up the same time twice.
 
 Rooms paused at the last beat lost no time (their clocks stood still); rooms whose time was over stay over.
+
+A room's network dropping while the server runs is the same fault from the candidates' side, and gets the
+same rule. When every answering computer of a room (at least :data:`ROOM_MIN_SEATS`) has gone silent within
+:data:`SILENT_WITHIN_S` seconds, :func:`room_dropped` pauses the room from the first of them going silent.
+When a computer of the room reconnects, :func:`room_back` resumes it (the clock stood still: the time is made
+up) if the drop lasted at most 30 minutes; a longer one waits for the chief examiner, like a server outage.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from server import audit
 from server.exam import feed
-from server.exam.models import ClockEvent, Incident, Room, ServerHeartbeat
+from server.exam.models import Attempt, Candidate, ClockEvent, Incident, Room, ServerHeartbeat
 from server.exam.service import duration_text, room_clock
 from server.timeutil import local
 
 MAKE_UP_MAX_S = 30 * 60
+ROOM_MIN_SEATS = 3  # fewer computers going silent together say nothing about the room's network
+SILENT_WITHIN_S = 30  # a dead link is noticed by each socket within a ping interval and timeout (10 + 10 s)
+NETWORK_DOWN = "考场网络中断"
+_stopping = False  # set when the server is told to stop: its own closing of every socket is no network drop
+
+
+def server_stopping() -> None:
+    global _stopping
+    _stopping = True
 
 
 @dataclass(frozen=True)
@@ -84,3 +99,67 @@ def _recover_room(session, room: Room, down_since: datetime, lost_s: int, now: d
         session, now, "system", "server.outage", f"room:{room.id}", lost_s=lost_s, made_up=lost_s <= MAKE_UP_MAX_S
     )
     return Recovery(room.id, lost_s, lost_s <= MAKE_UP_MAX_S)
+
+
+def room_dropped(session, room: Room, now: datetime) -> bool:
+    """After an exam client's last socket closed: pause the room if all of its computers went silent together."""
+    if _stopping or not room_clock(session, room, now).running or _room_pause_open(session, room):
+        return False
+    attempts = session.scalars(
+        select(Attempt).join(Candidate).where(Candidate.room_id == room.id, Attempt.status == "confirmed")
+    ).all()
+    if len(attempts) < ROOM_MIN_SEATS or any(a.connections > 0 or a.disconnected_at is None for a in attempts):
+        return False
+    since = min(a.disconnected_at for a in attempts)
+    if now - since > timedelta(seconds=SILENT_WITHIN_S):
+        return False
+    serving = session.get(ServerHeartbeat, 1)
+    if serving is not None and since <= serving.started_at:
+        return False  # silent since this server started: that outage was made up at the start already
+    reason = f"{NETWORK_DOWN}：全场 {len(attempts)} 台考试机同时断线"
+    session.add(ClockEvent(room_id=room.id, kind="pause", at=since, reason=reason))
+    what = f"{NETWORK_DOWN}：全场 {len(attempts)} 台考试机自 {local(since):%H:%M:%S} 起同时断线"
+    decision = "全场暂停计时；恢复连接后 30 分钟内自动补足时间，超过 30 分钟由主考决定"
+    session.add(Incident(room_id=room.id, at=now, what=what, decision=decision, actor_id=None))
+    feed.record(session, room.id, "pause", f"全场暂停计时：{reason}", now)
+    audit.record(session, now, "system", "room.network_down", f"room:{room.id}", since=since.isoformat())
+    return True
+
+
+def room_back(session, room: Room, now: datetime) -> bool:
+    """A computer of the room reconnected: a room paused for its network resumes, the time made up."""
+    last = _last_pause_or_resume(session, room)
+    if last is None or last.kind != "pause" or not last.reason.startswith(NETWORK_DOWN):
+        return False
+    lost_s = math.ceil((now - last.at).total_seconds())
+    if lost_s > MAKE_UP_MAX_S:
+        return False  # the chief examiner decides, as after a long server outage
+    reason = f"考场网络恢复，中断 {duration_text(lost_s)}，自动补足"
+    session.add(ClockEvent(room_id=room.id, kind="resume", at=now, reason=reason))
+    session.add(
+        Incident(
+            room_id=room.id,
+            at=now,
+            what=f"考场网络恢复（中断 {duration_text(lost_s)}）",
+            decision=f"全场恢复计时，中断的 {duration_text(lost_s)} 已补足",
+            actor_id=None,
+        )
+    )
+    feed.record(session, room.id, "resume", f"全场恢复计时：{reason}", now)
+    audit.record(session, now, "system", "room.network_back", f"room:{room.id}", lost_s=lost_s)
+    return True
+
+
+def _last_pause_or_resume(session, room: Room) -> ClockEvent | None:
+    return session.scalar(
+        select(ClockEvent)
+        .where(ClockEvent.room_id == room.id, ClockEvent.attempt_id.is_(None), ClockEvent.kind.in_(("pause", "resume")))
+        .order_by(ClockEvent.at.desc(), ClockEvent.id.desc())
+        .limit(1)
+    )
+
+
+def _room_pause_open(session, room: Room) -> bool:
+    """Read afresh (not from the unit of work's memo): two sockets closing at once must pause the room once."""
+    last = _last_pause_or_resume(session, room)
+    return last is not None and last.kind == "pause"

@@ -99,3 +99,74 @@ def test_a_first_start_and_a_quiet_restart_change_no_clock(candidate, proctor, a
     before = remaining_s(app, clock)
     assert beat_then_restart(app, clock, timedelta(minutes=5)) == []
     assert remaining_s(app, clock) == before == 0
+
+
+def three_answering(make_candidate, proctor, app) -> list:
+    candidates = [make_candidate(ticket).login().connect() for ticket in app.site.tickets[:3]]
+    for candidate in candidates:
+        proctor.confirm(candidate.ticket)
+    proctor.start()
+    return candidates
+
+
+def network_drops(candidates, clock) -> None:
+    """Every computer of the room goes silent, a few seconds apart (each socket notices on its own)."""
+    for candidate in candidates:
+        candidate.socket.disconnect(namespace="/candidate")
+        clock.advance(seconds=5)
+
+
+def test_a_room_whose_network_drops_is_paused_and_made_up_when_it_comes_back(make_candidate, proctor, app, clock):
+    candidates = three_answering(make_candidate, proctor, app)
+    clock.advance(minutes=10)
+    before = candidates[0].state()["clock"]["remaining_ms"]
+    network_drops(candidates, clock)
+    room = proctor.watch()
+    assert room["clock"]["paused"]
+    assert any("考场网络中断：全场 3 台考试机同时断线" in line["text"] for line in room["feed"])
+    clock.advance(minutes=7)
+    candidates[0].connect()  # the network is back: the first computer reconnects by itself
+    state = candidates[0].state()
+    assert state["phase"] == "answering"
+    assert state["clock"]["remaining_ms"] == before  # the minutes without network cost nothing
+    with app.app_context():
+        incidents = [(i.what, i.decision) for i in db.session.scalars(select(Incident).order_by(Incident.id))]
+    assert incidents[0][0].startswith("考场网络中断：全场 3 台考试机自")
+    assert incidents[1] == ("考场网络恢复（中断 7 分 15 秒）", "全场恢复计时，中断的 7 分 15 秒 已补足")
+
+
+def test_one_computer_going_silent_pauses_nothing(make_candidate, proctor, app, clock):
+    candidates = three_answering(make_candidate, proctor, app)
+    network_drops(candidates[:2], clock)
+    assert not proctor.watch()["clock"]["paused"]
+
+
+def test_computers_silent_far_apart_are_not_a_network_drop(make_candidate, proctor, app, clock):
+    candidates = three_answering(make_candidate, proctor, app)
+    candidates[0].socket.disconnect(namespace="/candidate")
+    clock.advance(minutes=2)  # the others leave much later: separate faults, for the proctor to see
+    network_drops(candidates[1:], clock)
+    assert not proctor.watch()["clock"]["paused"]
+
+
+def test_a_network_drop_longer_than_30_minutes_waits_for_the_chief_examiner(make_candidate, proctor, app, clock):
+    candidates = three_answering(make_candidate, proctor, app)
+    network_drops(candidates, clock)
+    clock.advance(minutes=40)
+    candidates[0].connect()
+    assert candidates[0].state()["phase"] == "paused"
+    assert proctor.watch()["clock"]["paused"]
+
+
+def test_computers_not_back_yet_after_a_restart_are_no_network_drop(make_candidate, proctor, app, clock):
+    candidates = three_answering(make_candidate, proctor, app)
+    clock.advance(minutes=10)
+    before = candidates[0].state()["clock"]["remaining_ms"]
+    beat_then_restart(app, clock, timedelta(seconds=20))
+    with app.app_context(), write_transaction(db.session):
+        service.reset_presence(db.session, clock())  # as ``jikao serve`` does at start
+    candidates[0].connect()
+    clock.advance(seconds=3)
+    candidates[0].socket.disconnect(namespace="/candidate")  # the others have not reconnected yet
+    candidates[0].connect()
+    assert candidates[0].state()["clock"]["remaining_ms"] == before - 3_000  # the outage made up once, no more

@@ -216,6 +216,11 @@ def test_sigkill_twenty_times_loses_no_acknowledged_answer_and_no_minute(tmp_pat
         for candidate in candidates:
             candidate.answering.clear()
         wait_for(lambda: all(c.settled() for c in candidates), 60, "every journal to be acknowledged")
+        clocks = {}  # one candidate of each room asks for their clock again, as a screen does now and then
+        for candidate in (candidates[0], candidates[-1]):
+            probe = live_clients.socket(server, candidate.http, "/candidate")
+            state = probe.call("get_state", {}, namespace="/candidate", timeout=10)["state"]
+            clocks[candidate.ticket] = state["clock"]
     finally:
         for candidate in candidates:
             candidate.stopped.set()
@@ -227,10 +232,6 @@ def test_sigkill_twenty_times_loses_no_acknowledged_answer_and_no_minute(tmp_pat
         f"{len(downtimes)} kills, down {min(downtimes):.1f}-{max(downtimes):.1f} s; {acknowledged} changes acknowledged"
     )
     assert [f for c in candidates for f in c.failures] == []
-    clocks = {}  # one candidate of each room asks for their clock, as a screen does after a reconnect
-    for candidate in (candidates[0], candidates[-1]):
-        probe = live_clients.socket(server, candidate.http, "/candidate")
-        clocks[candidate.ticket] = probe.call("get_state", {}, namespace="/candidate", timeout=10)["state"]["clock"]
     live_clients.close()
     assert server.stop() == 0
 
