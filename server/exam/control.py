@@ -204,5 +204,8 @@ def allow_move(session, attempt: Attempt | None, reason: str, actor_id: int, now
         raise ExamError("submitted", "该考生已交卷。")
     attempt.move_allowed = True
     attempt.device_token = f"moved:{now.timestamp():.0f}"  # no browser holds this: the old one is out
+    # The old computer's sockets are closed now, and their closing is no longer this attempt's: not counted.
+    attempt.connections = 0
+    attempt.disconnected_at = attempt.disconnected_at or attempt.last_seen_at or now  # its last sign of life
     audit.record(session, now, f"account:{actor_id}", "candidate.allow_move", f"attempt:{attempt.id}", reason=reason)
     feed.about(session, attempt.candidate, "move", f"批准换机：{reason}（{staff_name(session, actor_id)}）", now)

@@ -204,6 +204,8 @@ def test_a_candidate_moves_to_another_computer_and_carries_on(proctor, candidate
     [attempt] = stored(app, Attempt)
     assert not attempt.move_allowed
     assert {e.action for e in stored(app, AuditEntry)} >= {"candidate.allow_move", "candidate.moved"}
+    elsewhere.socket.disconnect(namespace="/candidate")  # the new computer's presence is counted alone
+    assert proctor.seat(candidate.ticket)["state"] == "disconnected"
 
 
 def move_after_a_failure(proctor, candidate, make_candidate, clock, failed_for: timedelta):
