@@ -75,6 +75,18 @@ def test_a_replayed_or_older_change_never_undoes_a_newer_one(candidate, proctor,
     assert [log.seq for log in stored(app, AnswerLog, item_id=item["id"])] == [1, 2]
 
 
+def test_a_cleared_answer_no_longer_counts_as_answered(candidate, proctor, app):
+    start_exam(candidate, proctor)
+    first, second = candidate.paper_items()[:2]
+    assert candidate.answer(first["id"], first["options"][0]["id"], seq=1)["answered"] == 1
+    assert candidate.answer(second["id"], second["options"][0]["id"], seq=2)["answered"] == 2
+    cleared = candidate.answer(first["id"], None, seq=3)
+    assert (cleared["applied"], cleared["answered"], cleared["total"]) == (True, 1, 60)
+    [row] = stored(app, Answer, item_id=first["id"])
+    assert (row.response, row.seq) == (None, 3)
+    assert proctor.seat(candidate.ticket)["answered"] == 1  # the console counts it the same way
+
+
 def test_stored_score_matches_the_answers_given(candidate, proctor, app, clock):
     start_exam(candidate, proctor)
     sections = candidate.state()["paper"]["sections"]
