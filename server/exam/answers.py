@@ -21,10 +21,8 @@ from flask import current_app
 from sqlalchemy import Text, bindparam, cast, func, select, update
 
 from item_bank import ITEM_TYPES, ItemError
-from item_bank.crypto import TamperedItem
 from item_bank.paper import paper_item_ids
-from server.bank.models import Item
-from server.bank.service import IN_CHUNK, open_item
+from server.bank.service import load_items
 from server.db import GroupCommit
 from server.errors import ExamError
 from server.exam import service
@@ -174,23 +172,10 @@ def _sheet(connection, attempt_id: int, row) -> Sheet:
         return sheet
     paper = open_sealed(row.session_id, row.sealed_key, attempt_id, row.candidate_id, row.paper_sealed)
     ids = paper_item_ids(paper)
-    items = {}
-    columns = (
-        Item.id,
-        Item.uid,
-        Item.version,
-        Item.sealed,
-        Item.type,
-        Item.code,
-        Item.knowledge_point,
-        Item.difficulty,
-    )
-    for start in range(0, len(ids), IN_CHUNK):
-        for item_row in connection.execute(select(*columns).where(Item.id.in_(ids[start : start + IN_CHUNK]))):
-            try:
-                items[item_row.id] = open_item(item_row)
-            except TamperedItem as exc:  # the full path refuses with the item named, and logs it
-                raise NotPlain from exc
+    try:
+        items = load_items(connection, ids)
+    except ExamError as exc:  # a tampered item, a locked bank: the full path refuses with the reason
+        raise NotPlain from exc
     sheet = keep_sheet(attempt_id, row.paper_sealed, ids, items)
     if sheet is None:  # an item of the paper is gone from the bank: the full path says so
         raise NotPlain
