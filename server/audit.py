@@ -28,3 +28,8 @@ def record(session, now: datetime, actor: str, action: str, target: str = "", **
     entry = AuditEntry(at=now, actor=actor, action=action, target=target, detail=detail)
     session.add(entry)
     return entry
+
+
+def staff(account_id: int | None) -> str:
+    """The actor for a staff member's action, or ``system`` for what the server does by itself."""
+    return f"account:{account_id}" if account_id else "system"

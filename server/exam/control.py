@@ -15,7 +15,7 @@ from server import audit
 from server.errors import ExamError
 from server.exam import feed
 from server.exam.models import Attempt, ClockEvent, Room
-from server.exam.service import attempt_clock, duration_text, phase, room_clock, staff_name, submit
+from server.exam.service import attempt_clock, duration_text, phase, record_clock, room_clock, staff_name, submit
 from server.timeutil import iso
 
 MAX_EXTENSION_MIN = 120
@@ -62,27 +62,11 @@ def _taking(session, attempt: Attempt | None, now: datetime) -> Attempt:
     return attempt
 
 
-def _tick(session, room: Room, attempt: Attempt | None, kind: str, actor_id: int, reason: str, now, seconds=0):
-    session.add(
-        ClockEvent(
-            room_id=room.id,
-            attempt_id=attempt.id if attempt else None,
-            kind=kind,
-            at=now,
-            seconds=seconds,
-            actor_id=actor_id,
-            reason=reason,
-        )
-    )
-    target = f"attempt:{attempt.id}" if attempt else f"room:{room.id}"
-    audit.record(session, now, f"account:{actor_id}", f"clock.{kind}", target, seconds=seconds, reason=reason)
-
-
 def pause_room(session, room: Room, reason: str, actor_id: int, now: datetime) -> None:
     reason = _reason(reason)
     if _running_room(session, room, now).paused:
         raise ExamError("already_paused", "本考场已经暂停。")
-    _tick(session, room, None, "pause", actor_id, reason, now)
+    record_clock(session, room.id, None, "pause", actor_id, reason, now)
     feed.record(session, room.id, "pause", f"全场暂停计时：{reason}（{staff_name(session, actor_id)}）", now)
 
 
@@ -90,7 +74,7 @@ def resume_room(session, room: Room, reason: str, actor_id: int, now: datetime) 
     reason = reason.strip() or "恢复考试"
     if not _running_room(session, room, now).paused:
         raise ExamError("not_paused", "本考场没有暂停。")
-    _tick(session, room, None, "resume", actor_id, reason, now)
+    record_clock(session, room.id, None, "resume", actor_id, reason, now)
     feed.record(session, room.id, "resume", f"全场恢复计时（{staff_name(session, actor_id)}）", now)
 
 
@@ -99,7 +83,7 @@ def pause_candidate(session, attempt: Attempt | None, reason: str, actor_id: int
     attempt = _taking(session, attempt, now)
     if _own_pause(session, attempt, now):
         raise ExamError("already_paused", "该考生已经暂停。")
-    _tick(session, attempt.candidate.room, attempt, "pause", actor_id, reason, now)
+    record_clock(session, attempt.candidate.room_id, attempt.id, "pause", actor_id, reason, now)
     feed.about(session, attempt.candidate, "pause", f"暂停计时：{reason}（{staff_name(session, actor_id)}）", now)
 
 
@@ -109,7 +93,7 @@ def resume_candidate(session, attempt: Attempt | None, reason: str, actor_id: in
         raise ExamError("not_paused", "该考生没有被单独暂停。")
     if attempt.status == "submitted":
         raise ExamError("submitted", "该考生已交卷。")
-    _tick(session, attempt.candidate.room, attempt, "resume", actor_id, reason, now)
+    record_clock(session, attempt.candidate.room_id, attempt.id, "resume", actor_id, reason, now)
     feed.about(session, attempt.candidate, "resume", f"恢复计时（{staff_name(session, actor_id)}）", now)
 
 
@@ -123,7 +107,7 @@ def extend_room(session, room: Room, minutes: int, reason: str, actor_id: int, n
     """More time for everyone in the room (e.g. a power cut was mended: the lost minutes are made up)."""
     reason, minutes = _reason(reason), _minutes(minutes)
     _running_room(session, room, now)
-    _tick(session, room, None, "extend", actor_id, reason, now, seconds=minutes * 60)
+    record_clock(session, room.id, None, "extend", actor_id, reason, now, seconds=minutes * 60)
     feed.record(
         session, room.id, "extend", f"全场延长 {minutes} 分钟：{reason}（{staff_name(session, actor_id)}）", now
     )
@@ -133,7 +117,7 @@ def extend_candidate(session, attempt: Attempt | None, minutes: int, reason: str
     """More time for one candidate (e.g. their computer failed and they moved to another)."""
     reason, minutes = _reason(reason), _minutes(minutes)
     attempt = _taking(session, attempt, now)
-    _tick(session, attempt.candidate.room, attempt, "extend", actor_id, reason, now, seconds=minutes * 60)
+    record_clock(session, attempt.candidate.room_id, attempt.id, "extend", actor_id, reason, now, seconds=minutes * 60)
     feed.about(
         session, attempt.candidate, "extend", f"延长 {minutes} 分钟：{reason}（{staff_name(session, actor_id)}）", now
     )
@@ -146,7 +130,7 @@ def make_up(session, attempt: Attempt | None, actor_id: int, now: datetime) -> i
     attempt = _taking(session, attempt, now)
     seconds, attempt.make_up_s = attempt.make_up_s, 0
     reason = f"换机耽误的考试时间补足（{duration_text(seconds)}）"
-    _tick(session, attempt.candidate.room, attempt, "extend", actor_id, reason, now, seconds=seconds)
+    record_clock(session, attempt.candidate.room_id, attempt.id, "extend", actor_id, reason, now, seconds=seconds)
     feed.about(
         session,
         attempt.candidate,

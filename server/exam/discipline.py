@@ -92,9 +92,10 @@ def void_score(session, candidate: Candidate, what: str, actor_id: int, now: dat
 
 
 def record_incident(
-    session, room: Room, what: str, decision: str, candidate: Candidate | None, actor_id: int, now: datetime
+    session, room: Room, what: str, decision: str, candidate: Candidate | None, actor_id: int | None, now: datetime
 ) -> Incident:
-    """A line of the room record: what happened (a power cut, a broken computer, …) and what was decided."""
+    """A line of the room record: what happened (a power cut, a broken computer, …) and what was decided.
+    ``actor_id`` None: recorded by the server itself (an outage it found)."""
     what, decision = _text(what, "情况"), _text(decision, "处理结果")
     row = Incident(
         room_id=room.id,
@@ -105,7 +106,7 @@ def record_incident(
         actor_id=actor_id,
     )
     session.add(row)
-    audit.record(session, now, f"account:{actor_id}", "incident.record", f"room:{room.id}", what=what)
+    audit.record(session, now, audit.staff(actor_id), "incident.record", f"room:{room.id}", what=what)
     seat = f"{feed.who(candidate)}：" if candidate else ""
     feed.record(session, room.id, "incident", f"考场情况 {seat}{what}；处理：{decision}", now, candidate)
     return row

@@ -29,10 +29,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from server import audit
 from server.exam import feed
-from server.exam.models import Attempt, Candidate, ClockEvent, Incident, Room, ServerHeartbeat
-from server.exam.service import duration_text, room_clock
+from server.exam.clock import clock_state
+from server.exam.discipline import record_incident
+from server.exam.models import Attempt, Candidate, ClockEvent, Room, ServerHeartbeat
+from server.exam.service import duration_text, read_ticks, record_clock, room_clock
 from server.timeutil import local
 
 MAKE_UP_MAX_S = 30 * 60
@@ -81,29 +82,26 @@ def recover(session, now: datetime) -> list[Recovery]:
 
 
 def _recover_room(session, room: Room, down_since: datetime, lost_s: int, now: datetime) -> Recovery:
-    span = f"{local(down_since):%H:%M:%S} 至 {local(now):%H:%M:%S}"
-    what = f"服务器中断 {duration_text(lost_s)}（{span}），考生无法作答"
-    if lost_s <= MAKE_UP_MAX_S:
-        reason = f"服务器中断 {duration_text(lost_s)}，自动补足耽误的考试时间"
-        session.add(ClockEvent(room_id=room.id, kind="extend", at=now, seconds=lost_s, reason=reason))
-        decision = f"中断不超过 30 分钟，已为全场自动补足 {duration_text(lost_s)}"
-        feed.record(session, room.id, "extend", f"全场补时 {duration_text(lost_s)}：{reason}", now)
+    lost = duration_text(lost_s)
+    what = f"服务器中断 {lost}（{local(down_since):%H:%M:%S} 至 {local(now):%H:%M:%S}），考生无法作答"
+    made_up = lost_s <= MAKE_UP_MAX_S
+    if made_up:
+        reason = f"服务器中断 {lost}，自动补足耽误的考试时间"
+        record_clock(session, room.id, None, "extend", None, reason, now, seconds=lost_s)
+        feed.record(session, room.id, "extend", f"全场补时 {lost}：{reason}", now)
+        decision = f"中断不超过 30 分钟，已为全场自动补足 {lost}"
     else:
-        reason = f"服务器中断 {duration_text(lost_s)}，超过 30 分钟，等待主考决定"
-        session.add(ClockEvent(room_id=room.id, kind="pause", at=down_since, reason=reason))
-        decision = "中断超过 30 分钟：全场暂停计时，由主考决定继续考试（补足时间）、结束考试或另行安排考试"
+        reason = f"服务器中断 {lost}，超过 30 分钟，等待主考决定"
+        record_clock(session, room.id, None, "pause", None, reason, now, at=down_since)
         feed.record(session, room.id, "pause", f"全场暂停计时：{reason}", now)
-    session.add(Incident(room_id=room.id, at=now, what=what, decision=decision, actor_id=None))
-    feed.record(session, room.id, "incident", f"考场情况 {what}；处理：{decision}", now)
-    audit.record(
-        session, now, "system", "server.outage", f"room:{room.id}", lost_s=lost_s, made_up=lost_s <= MAKE_UP_MAX_S
-    )
-    return Recovery(room.id, lost_s, lost_s <= MAKE_UP_MAX_S)
+        decision = "中断超过 30 分钟：全场暂停计时，由主考决定继续考试（补足时间）、结束考试或另行安排考试"
+    record_incident(session, room, what, decision, None, None, now)
+    return Recovery(room.id, lost_s, made_up)
 
 
 def room_dropped(session, room: Room, now: datetime) -> bool:
     """After an exam client's last socket closed: pause the room if all of its computers went silent together."""
-    if _stopping or not room_clock(session, room, now).running or _room_pause_open(session, room):
+    if _stopping or not _running_now(session, room, now):
         return False
     attempts = session.scalars(
         select(Attempt).join(Candidate).where(Candidate.room_id == room.id, Attempt.status == "confirmed")
@@ -117,49 +115,39 @@ def room_dropped(session, room: Room, now: datetime) -> bool:
     if serving is not None and since <= serving.started_at:
         return False  # silent since this server started: that outage was made up at the start already
     reason = f"{NETWORK_DOWN}：全场 {len(attempts)} 台考试机同时断线"
-    session.add(ClockEvent(room_id=room.id, kind="pause", at=since, reason=reason))
+    record_clock(session, room.id, None, "pause", None, reason, now, at=since)
+    feed.record(session, room.id, "pause", f"全场暂停计时：{reason}", now)
     what = f"{NETWORK_DOWN}：全场 {len(attempts)} 台考试机自 {local(since):%H:%M:%S} 起同时断线"
     decision = "全场暂停计时；恢复连接后 30 分钟内自动补足时间，超过 30 分钟由主考决定"
-    session.add(Incident(room_id=room.id, at=now, what=what, decision=decision, actor_id=None))
-    feed.record(session, room.id, "pause", f"全场暂停计时：{reason}", now)
-    audit.record(session, now, "system", "room.network_down", f"room:{room.id}", since=since.isoformat())
+    record_incident(session, room, what, decision, None, None, now)
     return True
 
 
 def room_back(session, room: Room, now: datetime) -> bool:
     """A computer of the room reconnected: a room paused for its network resumes, the time made up."""
-    last = _last_pause_or_resume(session, room)
-    if last is None or last.kind != "pause" or not last.reason.startswith(NETWORK_DOWN):
-        return False
-    lost_s = math.ceil((now - last.at).total_seconds())
-    if lost_s > MAKE_UP_MAX_S:
-        return False  # the chief examiner decides, as after a long server outage
-    reason = f"考场网络恢复，中断 {duration_text(lost_s)}，自动补足"
-    session.add(ClockEvent(room_id=room.id, kind="resume", at=now, reason=reason))
-    session.add(
-        Incident(
-            room_id=room.id,
-            at=now,
-            what=f"考场网络恢复（中断 {duration_text(lost_s)}）",
-            decision=f"全场恢复计时，中断的 {duration_text(lost_s)} 已补足",
-            actor_id=None,
-        )
-    )
-    feed.record(session, room.id, "resume", f"全场恢复计时：{reason}", now)
-    audit.record(session, now, "system", "room.network_back", f"room:{room.id}", lost_s=lost_s)
-    return True
-
-
-def _last_pause_or_resume(session, room: Room) -> ClockEvent | None:
-    return session.scalar(
+    last = session.scalar(
         select(ClockEvent)
         .where(ClockEvent.room_id == room.id, ClockEvent.attempt_id.is_(None), ClockEvent.kind.in_(("pause", "resume")))
         .order_by(ClockEvent.at.desc(), ClockEvent.id.desc())
         .limit(1)
     )
+    if last is None or last.kind != "pause" or not last.reason.startswith(NETWORK_DOWN):
+        return False
+    lost_s = math.ceil((now - last.at).total_seconds())
+    if lost_s > MAKE_UP_MAX_S:
+        return False  # the chief examiner decides, as after a long server outage
+    lost = duration_text(lost_s)
+    reason = f"考场网络恢复，中断 {lost}，自动补足"
+    record_clock(session, room.id, None, "resume", None, reason, now)
+    feed.record(session, room.id, "resume", f"全场恢复计时：{reason}", now)
+    record_incident(
+        session, room, f"考场网络恢复（中断 {lost}）", f"全场恢复计时，中断的 {lost} 已补足", None, None, now
+    )
+    return True
 
 
-def _room_pause_open(session, room: Room) -> bool:
-    """Read afresh (not from the unit of work's memo): two sockets closing at once must pause the room once."""
-    last = _last_pause_or_resume(session, room)
-    return last is not None and last.kind == "pause"
+def _running_now(session, room: Room, now: datetime) -> bool:
+    """The room's clock read afresh, not from the unit of work's memo: when two sockets close at once, the
+    second must see the pause the first just recorded."""
+    ticks = read_ticks(session, room.id, None)
+    return clock_state(timedelta(seconds=room.session.duration_s), ticks, now).running

@@ -116,11 +116,7 @@ def _time_lost_moving(session, attempt: Attempt, now: datetime) -> None:
     candidate = attempt.candidate
     if candidate.session.auto_make_up:
         reason = f"换机耽误的考试时间，自动补足（{duration_text(lost_s)}）"
-        session.add(
-            ClockEvent(
-                room_id=candidate.room_id, attempt_id=attempt.id, kind="extend", at=now, seconds=lost_s, reason=reason
-            )
-        )
+        record_clock(session, candidate.room_id, attempt.id, "extend", None, reason, now, seconds=lost_s)
         feed.about(session, candidate, "extend", f"补时 {duration_text(lost_s)}：{reason}", now)
         attempt.make_up_s = 0
     else:
@@ -169,6 +165,34 @@ def start_room(session, room: Room, proctor_id: int, now: datetime) -> None:
     session.add(ClockEvent(room_id=room.id, kind="start", at=now, actor_id=proctor_id))
     audit.record(session, now, f"account:{proctor_id}", "room.start", f"room:{room.id}")
     feed.record(session, room.id, "start", f"统一开考（{staff_name(session, proctor_id)}）", now)
+
+
+def record_clock(
+    session,
+    room_id: int,
+    attempt_id: int | None,
+    kind: str,
+    actor_id: int | None,
+    reason: str,
+    now: datetime,
+    seconds: int = 0,
+    at: datetime | None = None,
+) -> None:
+    """Record a clock event of the room (or of one attempt), with the ledger entry saying who and why.
+    ``actor_id`` None: the server itself; ``at``: when it took effect, if not now (an outage found later)."""
+    session.add(
+        ClockEvent(
+            room_id=room_id,
+            attempt_id=attempt_id,
+            kind=kind,
+            at=at or now,
+            seconds=seconds,
+            actor_id=actor_id,
+            reason=reason,
+        )
+    )
+    target = f"attempt:{attempt_id}" if attempt_id else f"room:{room_id}"
+    audit.record(session, now, audit.staff(actor_id), f"clock.{kind}", target, seconds=seconds, reason=reason)
 
 
 def _tick(kind: str, at: datetime, seconds: int, attempt_id: int | None) -> Tick:
