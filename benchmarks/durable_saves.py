@@ -32,6 +32,7 @@ import gevent  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proctor_live import percentile  # noqa: E402  (the same percentile as the live benchmark)
 
 
 def prepare(data_dir: Path, rooms: int, seats: int):
@@ -71,11 +72,6 @@ def prepare(data_dir: Path, rooms: int, seats: int):
                 # What the screen's fetching the paper does on exam day: the paper is kept opened for answering.
                 service.candidate_state(db.session, attempt, now())
     return app, plan
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def run(app, plan: list[dict], rate: float, seconds: float, batching: bool) -> dict:

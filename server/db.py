@@ -109,9 +109,8 @@ def write_transaction(session) -> Iterator:
         try:
             yield session
             session.flush()  # the statements, on the event loop as always
-            if _on_gevent():  # the fsync on an OS thread; then commit's bookkeeping and listeners here
-                off_loop(_dbapi(session.connection()).commit)
-            session.commit()
+            off_loop(_dbapi(session.connection()).commit)  # the fsync, on an OS thread when serving
+            session.commit()  # nothing left to write: the bookkeeping and the listeners, here
         except BaseException:
             session.rollback()
             raise
