@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import Text, bindparam, cast, func, select, update
@@ -23,7 +24,7 @@ from sqlalchemy import Text, bindparam, cast, func, select, update
 from item_bank import ITEM_TYPES, ItemError
 from item_bank.paper import paper_item_ids
 from server.bank.service import load_items
-from server.db import GroupCommit
+from server.db import GroupCommit, Prepared
 from server.errors import ExamError
 from server.exam import service
 from server.exam.clock import clock_state
@@ -35,7 +36,7 @@ from server.timeutil import iso
 
 COMMITTER = "jikao.group_commit"
 
-_ATTEMPT = (
+_ATTEMPT = Prepared(
     select(
         Attempt.status,
         Attempt.device_token,
@@ -50,13 +51,33 @@ _ATTEMPT = (
     .join(ExamSession, Candidate.session_id == ExamSession.id)
     .where(Attempt.id == bindparam("attempt_id"))
 )
-_CURRENT_SEQ = select(Answer.seq).where(Answer.attempt_id == bindparam("a"), Answer.item_id == bindparam("i"))
-_ANSWERED = select(func.count()).where(
+_CURRENT_SEQ = Prepared(select(Answer.seq).where(Answer.attempt_id == bindparam("a"), Answer.item_id == bindparam("i")))
+_COUNT = select(func.count()).where(
     Answer.attempt_id == bindparam("a"),
     Answer.response.is_not(None),
     cast(Answer.response, Text) != "null",  # a cleared answer is stored as JSON null
 )
-_TOUCH = update(Attempt).where(Attempt.id == bindparam("a")).values(last_seen_at=bindparam("at"))
+_ANSWERED = Prepared(_COUNT)
+# The attempt's last sign of life, and in the same statement how many questions it has answered now.
+_TOUCH = Prepared(
+    update(Attempt)
+    .where(Attempt.id == bindparam("a"))
+    .values(last_seen_at=bindparam("at"))
+    .returning(_COUNT.scalar_subquery())
+)
+_LOG = Prepared(AnswerLog.__table__.insert())
+_TICKS = Prepared(service.TICKS)
+
+
+class _Row(NamedTuple):  # the columns of _ATTEMPT
+    status: str
+    device_token: str | None
+    paper_sealed: bytes | None
+    candidate_id: int
+    room_id: int
+    session_id: int
+    duration_s: int
+    sealed_key: bytes | None
 
 
 @dataclass(frozen=True)
@@ -99,12 +120,15 @@ def announce(saved: Saved) -> None:
 
 
 def _save(connection, attempt_id: int, device, item_id: int, response, seq: int, now: datetime) -> Saved:
-    row = connection.execute(_ATTEMPT, {"attempt_id": attempt_id}).one_or_none()
-    if row is None or row.device_token != device:
+    found = _ATTEMPT.rows(connection, {"attempt_id": attempt_id})
+    if not found or found[0][1] != device:
         raise service.session_ended()
+    row = _Row(*found[0])
     if row.status != "confirmed" or row.paper_sealed is None:
         raise NotPlain
-    ticks = service.read_ticks(connection, row.room_id, attempt_id)
+    ticks = [
+        service.tick(*found) for found in _TICKS.rows(connection, {"room_id": row.room_id, "attempt_id": attempt_id})
+    ]
     if not clock_state(timedelta(seconds=row.duration_s), ticks, now).running:
         raise NotPlain  # not started, paused or over: the full path refuses or submits
     sheet = _sheet(connection, attempt_id, row)
@@ -117,13 +141,13 @@ def _save(connection, attempt_id: int, device, item_id: int, response, seq: int,
         raise ExamError("invalid_response", exc.message) from exc
     # Checked; from here on only writes.
     params = {"attempt_id": attempt_id, "item_id": item_id, "response": normalized, "seq": seq, "saved_at": now}
-    applied = connection.execute(_upsert(connection), params).first() is not None
+    applied = bool(_upsert(connection).rows(connection, params))
     if applied:
-        connection.execute(AnswerLog.__table__.insert(), params)
-        connection.execute(_TOUCH, {"a": attempt_id, "at": now})
+        _LOG.rows(connection, params)
+        [(answered,)] = _TOUCH.rows(connection, {"a": attempt_id, "at": now})
     else:  # a replayed or older change: the newer answer stays
-        seq = connection.execute(_CURRENT_SEQ, {"a": attempt_id, "i": item_id}).scalar_one()
-    answered = connection.execute(_ANSWERED, {"a": attempt_id}).scalar_one()
+        [(seq,)] = _CURRENT_SEQ.rows(connection, {"a": attempt_id, "i": item_id})
+        [(answered,)] = _ANSWERED.rows(connection, {"a": attempt_id})
     reply = {"ok": True, "item_id": item_id, "seq": seq, "applied": applied, "answered": answered}
     reply["total"] = sheet.total
     progress = None
@@ -140,11 +164,11 @@ def _save(connection, attempt_id: int, device, item_id: int, response, seq: int,
 _UPSERTS: dict = {}
 
 
-def _upsert(connection):
+def _upsert(connection) -> Prepared:
     """Insert or replace the answer unless a newer change is stored; returns a row only if it wrote."""
     dialect = connection.dialect.name
     if dialect not in _UPSERTS:
-        _UPSERTS[dialect] = _build_upsert(dialect)
+        _UPSERTS[dialect] = Prepared(_build_upsert(dialect))
     return _UPSERTS[dialect]
 
 

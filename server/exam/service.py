@@ -195,7 +195,7 @@ def record_clock(
     audit.record(session, now, audit.staff(actor_id), f"clock.{kind}", target, seconds=seconds, reason=reason)
 
 
-def _tick(kind: str, at: datetime, seconds: int, attempt_id: int | None) -> Tick:
+def tick(kind: str, at: datetime, seconds: int, attempt_id: int | None) -> Tick:
     """A clock event as the clock sees it: the room's, or one candidate's own."""
     return Tick(kind, at, seconds, "room" if attempt_id is None else "candidate")
 
@@ -217,7 +217,7 @@ def _clock_ticks(session, room_id: int, attempt_id: int | None) -> list[Tick]:
     return memo[key]
 
 
-_TICKS = select(ClockEvent.kind, ClockEvent.at, ClockEvent.seconds, ClockEvent.attempt_id).where(
+TICKS = select(ClockEvent.kind, ClockEvent.at, ClockEvent.seconds, ClockEvent.attempt_id).where(
     ClockEvent.room_id == bindparam("room_id"),
     (ClockEvent.attempt_id.is_(None)) | (ClockEvent.attempt_id == bindparam("attempt_id")),
 )
@@ -225,8 +225,8 @@ _TICKS = select(ClockEvent.kind, ClockEvent.at, ClockEvent.seconds, ClockEvent.a
 
 def read_ticks(executor, room_id: int, attempt_id: int | None) -> list[Tick]:
     """The room's clock events and the attempt's own, as ticks (``executor``: a session or a connection)."""
-    rows = executor.execute(_TICKS, {"room_id": room_id, "attempt_id": attempt_id})
-    return [_tick(kind, at, seconds, owner) for kind, at, seconds, owner in rows]
+    rows = executor.execute(TICKS, {"room_id": room_id, "attempt_id": attempt_id})
+    return [tick(kind, at, seconds, owner) for kind, at, seconds, owner in rows]
 
 
 @event.listens_for(Session, "after_flush")
@@ -289,7 +289,7 @@ def running_clocks(session, now: datetime) -> list[RunningClock]:
         )
     )
     for room_id, owner, kind, at, seconds in rows:
-        by_room.setdefault(room_id, []).append((owner, _tick(kind, at, seconds, owner)))
+        by_room.setdefault(room_id, []).append((owner, tick(kind, at, seconds, owner)))
     result = []
     own = {owner for ticks in by_room.values() for owner, _ in ticks if owner is not None}
     room_clocks: dict[int, ClockState] = {}  # most seats keep their room's clock: worked out once a room
