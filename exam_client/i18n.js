@@ -75,11 +75,14 @@ export const zh = {
   timeUpTitle: "考试时间到",
   timeUpText: "考试时间已到，系统正在自动交卷，请不要关闭浏览器。",
   submittedTitle: "您已交卷",
+  endedTitle: { ended: "考试已结束", rescheduled: "本场考试已中止" }, // the chief examiner's decision, not the candidate's
   submittedBy: {
     candidate: "您的试卷已成功提交。",
     time_up: "考试时间到，系统已自动交卷。",
     proctor: "监考员已为您收卷，您的答案已保存。",
     removed: "您已被取消本科目考试资格。",
+    ended: "主考决定提前结束本场考试，您的答案已保存。",
+    rescheduled: "本场考试因故中止，将另行安排考试。您的作答已保存，本场不评分。请听从监考员安排。",
   },
   announcementTitle: "监考员通知",
   submittedAt: (t) => `交卷时间：${t}`,

@@ -193,7 +193,7 @@ function renderHeader(state) {
       h("strong", { id: "candidate-name" }, c.name),
       h("span", {}, `${zh.fields.ticket} ${c.ticket}`),
       h("span", {}, `${zh.fields.seat} ${c.seat}`)),
-    state.phase === "submitted" ? h("div", { class: "header-clock" }, zh.submittedTitle) : [
+    state.phase === "submitted" ? h("div", { class: "header-clock" }, zh.endedTitle[state.submit_reason] || zh.submittedTitle) : [
       h("div", { class: "header-clock", role: "timer", "aria-live": "off" },
         h("span", { class: "clock-label" }, zh.remaining),
         h("span", { class: "clock-value", id: "countdown" }, "--:--:--")),
@@ -438,12 +438,12 @@ function showSubmitted(state) {
     h("p", {}, zh.submittedAt(formatClockTime(state.submitted_at, state.timezone))),
     h("p", {}, zh.submittedAnswered(state.answered, state.total)),
     "score" in state ? h("p", { class: "score", id: "score" }, zh.scoreLine(state.score, state.passed))
-      : h("p", { class: "hint" }, zh.scoreHidden),
+      : state.submit_reason === "rescheduled" ? null : h("p", { class: "hint" }, zh.scoreHidden),
     h("p", { class: "hint" }, zh.leaveHint),
   ];
   mount(app, h("div", { class: "center-screen" },
     h("div", { class: "card done", id: "screen-submitted" }, h("div", { class: "waiting-icon" }, "✔"),
-      h("h1", {}, zh.submittedTitle), lines)));
+      h("h1", {}, zh.endedTitle[state.submit_reason] || zh.submittedTitle), lines)));
 }
 
 // ---- start: resume the login this browser holds (the cookie is HttpOnly, so just try), else ask ----

@@ -129,8 +129,19 @@ function renderRoom(room) {
   const canAct = state.account.role !== "supervisor";
   const startButton = h("button", { type: "button", class: "primary big", id: "start-room", disabled: started || !canAct,
     onclick: () => confirmStart() }, started ? zh.started : zh.startRoom);
+  const chief = state.account.role === "chief";
+  const decide = () => ask(zh.chiefDecision, [
+    { name: "decision", label: zh.decisionLabel, choices: zh.decisions, required: true },
+    { name: "reason", label: zh.decisionWhat, value: "" },
+  ], (v) => emit("chief_decision", { room_id: room.id, decision: v.decision, reason: v.reason }), zh.chiefDecisionNote);
+  const pause = room.pause;
+  const banner = pause ? h("div", { class: "pause-banner", id: "pause-banner", role: "status" },
+    h("p", {}, zh.pausedBy(pause.reason, pause.by, fmtTime(pause.since))),
+    pause.awaiting_chief ? h("p", { class: "strong" }, zh.awaitingChief) : null) : null;
   const roomActions = canAct && started ? h("div", { class: "room-actions" },
-    room.clock.paused
+    chief && room.clock.paused
+      ? h("button", { type: "button", class: "primary", id: "chief-decision", onclick: decide }, zh.chiefDecision) : null,
+    pause?.awaiting_chief ? null : room.clock.paused // past 30 minutes, only the chief's decision resumes
       ? h("button", { type: "button", class: "primary", id: "resume-room", onclick: () => ask(zh.resumeRoom,
         [{ name: "reason", label: zh.reasonOptional, value: "" }], (v) => emit("resume_room", { room_id: room.id, reason: v.reason })) },
       zh.resumeRoom)
@@ -153,6 +164,7 @@ function renderRoom(room) {
       h("div", { class: "counts", id: "counts" }),
       roomActions,
       startButton),
+    banner,
     h("div", { class: "room-body" },
       h("div", { class: "room-map" },
         h("p", { class: "legend-line" }, zh.seatLegend),
@@ -194,20 +206,26 @@ function extendFields() {
 // A small form in a dialog: fields [{name, label, type, value, required, multiline}]; ``send`` returns the ack.
 function ask(title, fields, send, note) {
   const error = h("p", { class: "error", role: "alert" });
-  const inputs = fields.map((f) => f.multiline
+  const inputs = fields.map((f) => f.choices
+    ? h("div", { class: "choices", id: `ask-${f.name}`, role: "radiogroup" }, Object.entries(f.choices).map(([value, label]) =>
+      h("label", { class: "choice" },
+        h("input", { type: "radio", name: f.name, value, id: `ask-${f.name}-${value}`, required: f.required }), label)))
+    : f.multiline
     ? h("textarea", { name: f.name, id: `ask-${f.name}`, rows: 3, required: f.required }, f.value || "")
     : h("input", { name: f.name, id: `ask-${f.name}`, type: f.type || "text", value: f.value ?? "", required: f.required,
       min: f.type === "number" ? 1 : undefined, max: f.type === "number" ? 120 : undefined }));
   const form = h("form", { method: "dialog", onsubmit: async (event) => {
     event.preventDefault();
-    const values = Object.fromEntries(fields.map((f, i) => [f.name, inputs[i].value.trim()]));
+    const values = Object.fromEntries(fields.map((f) => [f.name, (form.elements[f.name].value || "").trim()]));
     const reply = await send(values);
     if (!reply.ok) return (error.textContent = reply.error.message);
     dialog.remove();
   } },
     h("h2", {}, title),
     note ? h("p", { class: "hint" }, note) : null,
-    fields.map((f, i) => h("label", { class: "field" }, f.label, inputs[i])),
+    fields.map((f, i) => f.choices
+      ? h("fieldset", { class: "field" }, h("legend", {}, f.label), inputs[i])
+      : h("label", { class: "field" }, f.label, inputs[i])),
     error,
     h("div", { class: "actions" },
       h("button", { type: "button", class: "secondary", onclick: () => dialog.remove() }, zh.cancel),

@@ -143,7 +143,12 @@ class LiveServer:
         self.data_dir = data_dir
         self.port = port or free_port()  # a restart after a crash comes back on the same port
         self.url = f"http://127.0.0.1:{self.port}"
+        self.custodians = custodians
         self.log = open(data_dir / "server.log", "ab")  # noqa: SIM115  (closed in stop)
+        self.start()
+
+    def start(self) -> None:
+        """Start the server process (again, after :meth:`crash`: same port, same data) and wait until healthy."""
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -155,7 +160,7 @@ class LiveServer:
                 "--port",
                 str(self.port),
                 "--data",
-                str(data_dir),
+                str(self.data_dir),
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -163,14 +168,14 @@ class LiveServer:
             env={
                 **os.environ,
                 "PYTHONUNBUFFERED": "1",
-                "JIKAO_CUSTODIAN_A": custodians["custodian_a"],
-                "JIKAO_CUSTODIAN_B": custodians["custodian_b"],
+                "JIKAO_CUSTODIAN_A": self.custodians["custodian_a"],
+                "JIKAO_CUSTODIAN_B": self.custodians["custodian_b"],
             },
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()}")
+                raise RuntimeError(f"server exited: {(self.data_dir / 'server.log').read_text()}")
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
@@ -178,6 +183,11 @@ class LiveServer:
                 pass
             time.sleep(0.05)  # polling interval while waiting for the port, not a wait for an outcome
         raise RuntimeError("server did not become healthy within 30 s")
+
+    def crash(self) -> None:
+        """SIGKILL, as a power cut: no goodbye to anyone."""
+        self.process.kill()
+        self.process.wait()
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)

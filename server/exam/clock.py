@@ -1,8 +1,9 @@
 """The exam clock as a pure function of recorded events and ``now``.
 
 Nothing here reads the system time: the caller passes ``now``. A clock starts with a ``start`` event;
-``pause``/``resume`` stop and restart it (the paused span is added to the deadline) and ``extend``
-adds seconds. Remaining time is never negative.
+``pause``/``resume`` stop and restart it (the paused span is added to the deadline), ``extend``
+adds seconds, and ``end`` stops it for good (the chief examiner ending a sitting early, SPEC.md "Faults").
+Remaining time is never negative.
 
 A candidate's clock merges the room's ticks with their own, each tick naming its ``scope`` ("room" or
 the candidate's): the clock stands still while either is paused, and resuming one scope does not end a
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-KINDS = ("start", "pause", "resume", "extend")
+KINDS = ("start", "pause", "resume", "extend", "end")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ def clock_state(duration: timedelta, ticks: list[Tick], now: datetime) -> ClockS
                 paused_since = None
         elif tick.kind == "extend":
             extra += timedelta(seconds=tick.seconds)
+        elif tick.kind == "end":
+            return ClockState(started_at, tick.at, False, timedelta(0))
     base_deadline = started_at + duration + extra + paused_total
     if paused_since is not None:
         remaining = max(base_deadline - paused_since, timedelta(0))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from server import audit
 from server.errors import ExamError
-from server.exam import feed
+from server.exam import discipline, feed, outage
 from server.exam.models import Attempt, ClockEvent, Room
 from server.exam.service import attempt_clock, duration_text, phase, record_clock, room_clock, staff_name, submit
 from server.timeutil import iso
@@ -70,10 +70,14 @@ def pause_room(session, room: Room, reason: str, actor_id: int, now: datetime) -
     feed.record(session, room.id, "pause", f"全场暂停计时：{reason}（{staff_name(session, actor_id)}）", now)
 
 
-def resume_room(session, room: Room, reason: str, actor_id: int, now: datetime) -> None:
+def resume_room(session, room: Room, reason: str, actor_id: int, now: datetime, chief: bool = False) -> None:
+    """Restart the room's clock. After an outage of more than 30 minutes only the chief examiner may (the
+    regulations leave that decision to them: :func:`chief_decision`)."""
     reason = reason.strip() or "恢复考试"
     if not _running_room(session, room, now).paused:
         raise ExamError("not_paused", "本考场没有暂停。")
+    if not chief and outage.awaiting_chief(session, room, now) is not None:
+        raise ExamError("chief_decides", "中断已超过 30 分钟，须由主考决定继续考试、结束考试或另行安排考试。")
     record_clock(session, room.id, None, "resume", actor_id, reason, now)
     feed.record(session, room.id, "resume", f"全场恢复计时（{staff_name(session, actor_id)}）", now)
 
@@ -150,6 +154,39 @@ def force_submit(session, attempt: Attempt | None, reason: str, actor_id: int, n
         session, attempt.candidate, "force_submit", f"由监考员收卷：{reason}（{staff_name(session, actor_id)}）", now
     )
     return submit(session, attempt, now, reason="proctor")
+
+
+DECISIONS = {
+    "continue": "继续考试，补足耽误的考试时间",
+    "end": "结束本场考试，按已作答部分评分",
+    "reschedule": "中止本场考试，另行安排考试（本场作答保存，不评分）",
+}
+
+
+def chief_decision(session, room: Room, decision: str, reason: str, actor_id: int, now: datetime) -> int:
+    """The chief examiner's decision for a room whose exam stands paused after a long outage (SPEC.md "Faults":
+    extend, reschedule or cancel): continue with the lost time made up, end the sitting now (the answers so
+    far are scored), or stop it for a rescheduled sitting (the answers are kept, nothing is scored).
+
+    Every candidate of the room still in the exam is affected at once; the decision goes into the room
+    record with what happened. Returns how many candidates' exams it ended."""
+    if decision not in DECISIONS:
+        raise ExamError("invalid_decision", "请选择：继续考试、结束考试或另行安排考试。")
+    if not _running_room(session, room, now).paused:
+        raise ExamError("not_paused", "本考场没有暂停；请先暂停计时，再由主考决定。")
+    what = reason.strip() or "考试中断"
+    text = f"主考决定：{DECISIONS[decision]}"
+    if decision == "continue":
+        resume_room(session, room, f"{text}（{what}）", actor_id, now, chief=True)
+        discipline.record_incident(session, room, what, text, None, actor_id, now)
+        return 0
+    record_clock(session, room.id, None, "end", actor_id, f"{text}（{what}）", now)
+    feed.record(session, room.id, "end", f"{text}（{staff_name(session, actor_id)}）", now)
+    taking = [c.attempt for c in room.candidates if c.attempt is not None and c.attempt.status == "confirmed"]
+    for attempt in taking:
+        submit(session, attempt, now, reason="ended" if decision == "end" else "rescheduled")
+    discipline.record_incident(session, room, what, f"{text}；{len(taking)} 名考生的考试随之结束", None, actor_id, now)
+    return len(taking)
 
 
 def announce(session, room: Room, text: str, actor_id: int, now: datetime) -> dict:

@@ -132,7 +132,7 @@ class Attempt(Base):
     make_up_s: Mapped[int] = mapped_column(default=0, server_default="0")
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    submit_reason: Mapped[str | None] = mapped_column(String(16))  # candidate | time_up
+    submit_reason: Mapped[str | None] = mapped_column(String(16))  # candidate time_up proctor removed ended rescheduled
     score: Mapped[float | None]
     score_void: Mapped[bool] = mapped_column(default=False, server_default="0")  # 成绩无效 (discipline)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -247,7 +247,7 @@ class ClockEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), index=True)
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"))  # None: the whole room
-    kind: Mapped[str] = mapped_column(String(16))  # start | pause | resume | extend
+    kind: Mapped[str] = mapped_column(String(16))  # start | pause | resume | extend | end
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     seconds: Mapped[int] = mapped_column(default=0)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))

@@ -125,12 +125,7 @@ def room_dropped(session, room: Room, now: datetime) -> bool:
 
 def room_back(session, room: Room, now: datetime) -> bool:
     """A computer of the room reconnected: a room paused for its network resumes, the time made up."""
-    last = session.scalar(
-        select(ClockEvent)
-        .where(ClockEvent.room_id == room.id, ClockEvent.attempt_id.is_(None), ClockEvent.kind.in_(("pause", "resume")))
-        .order_by(ClockEvent.at.desc(), ClockEvent.id.desc())
-        .limit(1)
-    )
+    last = last_room_pause(session, room)
     if last is None or last.kind != "pause" or not last.reason.startswith(NETWORK_DOWN):
         return False
     lost_s = math.ceil((now - last.at).total_seconds())
@@ -144,6 +139,25 @@ def room_back(session, room: Room, now: datetime) -> bool:
         session, room, f"考场网络恢复（中断 {lost}）", f"全场恢复计时，中断的 {lost} 已补足", None, None, now
     )
     return True
+
+
+def awaiting_chief(session, room: Room, now: datetime) -> ClockEvent | None:
+    """The room's pause, if it stands for the chief examiner: the server paused it (an outage, a dropped
+    network) and it has lasted more than 30 minutes, so its time is no longer made up by itself."""
+    last = last_room_pause(session, room)
+    if last is None or last.kind != "pause" or last.actor_id is not None:
+        return None
+    return last if now - last.at > timedelta(seconds=MAKE_UP_MAX_S) else None
+
+
+def last_room_pause(session, room: Room) -> ClockEvent | None:
+    """The room's latest pause or resume (None: never paused)."""
+    return session.scalar(
+        select(ClockEvent)
+        .where(ClockEvent.room_id == room.id, ClockEvent.attempt_id.is_(None), ClockEvent.kind.in_(("pause", "resume")))
+        .order_by(ClockEvent.at.desc(), ClockEvent.id.desc())
+        .limit(1)
+    )
 
 
 def _running_now(session, room: Room, now: datetime) -> bool:

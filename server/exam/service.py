@@ -402,13 +402,16 @@ def submit(session, attempt: Attempt, now: datetime, reason: str = "candidate") 
     attempt.status = "submitted"
     attempt.submitted_at = now
     attempt.submit_reason = reason
-    attempt.score = score_attempt(session, attempt)
+    # A sitting stopped for a rescheduled one is not scored: the candidate sits the subject again.
+    attempt.score = None if reason == "rescheduled" else score_attempt(session, attempt)
     audit.record(session, now, _actor(attempt, reason), "attempt.submit", f"attempt:{attempt.id}", reason=reason)
     done = f"已答 {answered_count(attempt)}/{paper_size(attempt)} 题"
     text = {
         "candidate": f"交卷（{done}）",
         "time_up": f"考试时间到，系统自动交卷（{done}）",
         "removed": f"考试被终止（{done}）",
+        "ended": f"主考决定结束考试，按已作答评分（{done}）",
+        "rescheduled": f"考试中止，另行安排考试，本场不评分（{done}）",
     }
     feed.about(session, attempt.candidate, "submit", text.get(reason, f"交卷（{done}）"), now)
     return attempt.score
@@ -545,7 +548,7 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
         state["submit_reason"] = attempt.submit_reason
         state["answered"] = answered_count(attempt)
         state["total"] = paper_size(attempt)
-        if exam.show_score:
+        if exam.show_score and attempt.score is not None:  # none for a sitting stopped to be held again
             state["score"] = attempt.score
             state["passed"] = attempt.score is not None and attempt.score >= PASS_MARK
     return state

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from pydantic import Field, StringConstraints
@@ -40,6 +40,12 @@ Reason = Annotated[str, StringConstraints(max_length=200)]
 
 class RoomActionIn(Payload):
     room_id: int = Field(ge=1, le=2**31)
+    reason: Reason = ""
+
+
+class DecisionIn(Payload):
+    room_id: int = Field(ge=1, le=2**31)
+    decision: Literal["continue", "end", "reschedule"]
     reason: Reason = ""
 
 
@@ -146,11 +152,11 @@ class ProctorNamespace(JikaoNamespace):
         return {"ok": True}
 
     # ---- interventions: the room's clock, one candidate's clock, submissions, announcements ----
-    def _room_action(self, room_id: int, action, *args):
+    def _room_action(self, room_id: int, action, *args, **options):
         account = staff()
         with write_transaction(db.session):
             room = service.require_room(db.session, account, room_id, act=True)
-            result = action(db.session, room, *args, account.id, now())
+            result = action(db.session, room, *args, account.id, now(), **options)
         push_room_states(room)
         notify_room(room)
         return room, result
@@ -174,8 +180,18 @@ class ProctorNamespace(JikaoNamespace):
     @handles(RoomActionIn)
     def on_resume_room(self, data: RoomActionIn):
         """Restart the room's clock; the paused span is added to everyone's end time."""
-        self._room_action(data.room_id, control.resume_room, data.reason)
+        self._room_action(data.room_id, control.resume_room, data.reason, chief=staff().role == "chief")
         return {"ok": True}
+
+    @handles(DecisionIn)
+    def on_chief_decision(self, data: DecisionIn):
+        """The chief examiner decides for a paused room (after an outage of more than 30 minutes): continue
+        with the time made up, end the sitting (answers so far scored), or stop it for a rescheduled sitting
+        (answers kept, not scored). Acks ``{ok, ended}``: how many candidates' exams it ended."""
+        if staff().role != "chief":
+            raise service.AccessDenied("只有主考可以作出此决定。")
+        _, ended = self._room_action(data.room_id, control.chief_decision, data.decision, data.reason)
+        return {"ok": True, "ended": ended}
 
     @handles(CandidateActionIn)
     def on_pause_candidate(self, data: CandidateActionIn):

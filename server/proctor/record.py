@@ -23,7 +23,7 @@ from server.timeutil import local
 
 TITLE = "考场情况记录表"
 # Feed lines that belong in the record's "考试过程" section: what changed the room's time or papers.
-PROCESS_KINDS = ("start", "pause", "resume", "extend", "force_submit", "move", "paper", "reject", "announce")
+PROCESS_KINDS = ("start", "pause", "resume", "extend", "end", "force_submit", "move", "paper", "reject", "announce")
 SUBMIT_REASONS = {"candidate": "考生交卷", "time_up": "时间到自动交卷", "proctor": "监考员收卷", "removed": "移出考场"}
 # TrueType CJK fonts a Debian exam server is likely to have; the first found is embedded (subset) in the PDF.
 CJK_FONTS = (

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from server.auth.models import Account
 from server.auth.views import current_account
-from server.exam import discipline, feed
+from server.exam import discipline, feed, outage
 from server.exam import service as exam
 from server.exam.models import Candidate, Room, RoomProctor
 from server.timeutil import iso
@@ -117,6 +117,19 @@ def seat_view(session, candidate: Candidate, now: datetime, room_deadline: datet
     return view
 
 
+def _pause_view(session, room: Room, clock, now: datetime) -> dict | None:
+    """Why the room's clock stands still, and whether it waits for the chief examiner (outage > 30 min)."""
+    last = outage.last_room_pause(session, room) if clock.paused and not clock.over else None
+    if last is None or last.kind != "pause":
+        return None
+    return {
+        "reason": last.reason,
+        "since": iso(last.at),
+        "by": exam.staff_name(session, last.actor_id),
+        "awaiting_chief": outage.awaiting_chief(session, room, now) is not None,
+    }
+
+
 def room_view(session, room: Room, now: datetime) -> dict:
     exam_session = room.session
     clock = exam.room_clock(session, room, now)
@@ -139,6 +152,7 @@ def room_view(session, room: Room, now: datetime) -> dict:
             "duration_s": exam_session.duration_s,
         },
         "clock": exam.clock_view(clock, now),
+        "pause": _pause_view(session, room, clock, now),
         "seats": seats,
         "counts": {
             "expected": len(seats),

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from server.db import write_transaction
 from server.exam import outage, service
-from server.exam.models import Attempt, Incident, Room
+from server.exam.models import Answer, Attempt, Incident, Room
 from server.extensions import db
-from tests.helpers import ProctorActions
+from tests.helpers import ProctorActions, correct_response, stored
 
 
 def started(candidate, proctor):
@@ -61,23 +61,87 @@ def test_an_outage_that_ran_past_the_end_gives_the_time_back(candidate, proctor,
     assert candidate.answer(item["id"], item["options"][0]["id"], seq=1)["ok"]
 
 
-def test_a_longer_outage_pauses_the_room_for_the_chief_examiner(candidate, proctor, app, clock):
+def long_outage(candidate, proctor, app, clock):
+    """The candidate has answered one question when the server goes down for 45 minutes."""
     started(candidate, proctor)
     clock.advance(minutes=20)
+    item = candidate.paper_items()[0]
+    assert candidate.answer(item["id"], correct_response(app, item["id"]), 1)["ok"]
     before = remaining_s(app, clock)
     [recovery] = beat_then_restart(app, clock, timedelta(minutes=45))
     assert not recovery.made_up
-    assert candidate.emit("get_state", {})["state"]["phase"] == "paused"
-    clock.advance(minutes=10)  # the chief examiner decides to go on
+    clock.advance(minutes=10)  # the chief examiner comes and weighs it up
+    return before, ProctorActions(app, "chief", app.site.logins["chief"])
+
+
+def test_a_longer_outage_waits_for_the_chief_examiner_who_may_go_on_with_the_time_made_up(
+    candidate, proctor, app, clock
+):
+    before, chief = long_outage(candidate, proctor, app, clock)
+    assert candidate.state()["phase"] == "paused"
+    room = proctor.watch()
+    assert room["pause"]["awaiting_chief"] and room["pause"]["by"] == "系统"
+    assert "等待主考决定" in room["pause"]["reason"]
+    refused = proctor.emit("resume_room", {"room_id": room["id"], "reason": "来电了"})
+    assert refused["error"]["code"] == "chief_decides"
+    assert candidate.state()["phase"] == "paused"  # the proctor could not decide it
+    reply = chief.emit("chief_decision", {"room_id": room["id"], "decision": "continue", "reason": "区域停电"})
+    assert reply == {"ok": True, "ended": 0}
+    assert candidate.state()["phase"] == "answering"
+    assert remaining_s(app, clock) == before  # the 55 minutes cost nothing
+    assert proctor.watch()["pause"] is None
+    with app.app_context():
+        decisions = [(i.what, i.decision) for i in db.session.scalars(select(Incident).order_by(Incident.id))]
+    assert "由主考决定继续考试（补足时间）、结束考试或另行安排考试" in decisions[0][1]
+    assert decisions[1] == ("区域停电", "主考决定：继续考试，补足耽误的考试时间")
+
+
+def test_the_chief_examiner_may_end_the_sitting_and_the_answers_so_far_are_scored(candidate, proctor, app, clock):
+    _, chief = long_outage(candidate, proctor, app, clock)
+    room_id = proctor.room_id()
+    second = candidate.paper_items()[1]
+    reply = chief.emit("chief_decision", {"room_id": room_id, "decision": "end", "reason": "区域停电，无法恢复"})
+    assert reply == {"ok": True, "ended": 1}
+    state = candidate.state()
+    assert (state["phase"], state["submit_reason"], state["answered"]) == ("submitted", "ended", 1)
+    refused = candidate.answer(second["id"], correct_response(app, second["id"]), 2)
+    assert refused["error"]["code"] == "submitted"  # nothing more is accepted
+    room = proctor.watch()
+    assert room["clock"]["remaining_ms"] == 0 and not room["clock"]["paused"]
+    assert proctor.seat(candidate.ticket)["submit_reason"] == "ended"
+    [attempt] = stored(app, Attempt)
+    assert attempt.score is not None and attempt.score > 0  # the one right answer counts
+    with app.app_context():
+        last = db.session.scalars(select(Incident).order_by(Incident.id.desc())).first()
+    assert last.decision == "主考决定：结束本场考试，按已作答部分评分；1 名考生的考试随之结束"
+
+
+def test_the_chief_examiner_may_stop_the_sitting_for_a_rescheduled_one(candidate, proctor, app, clock):
+    _, chief = long_outage(candidate, proctor, app, clock)
+    reply = chief.emit("chief_decision", {"room_id": proctor.room_id(), "decision": "reschedule", "reason": ""})
+    assert reply == {"ok": True, "ended": 1}
+    state = candidate.state()
+    assert (state["phase"], state["submit_reason"]) == ("submitted", "rescheduled")
+    assert "score" not in state
+    [attempt] = stored(app, Attempt)
+    assert attempt.score is None  # not scored: the candidate sits the subject again
+    assert len(stored(app, Answer, attempt_id=attempt.id)) == 1  # the answers are kept for the record
+
+
+def test_only_the_chief_examiner_decides_and_only_for_a_paused_room(candidate, proctor, app, clock):
+    started(candidate, proctor)
     chief = ProctorActions(app, "chief", app.site.logins["chief"])
-    with app.app_context():
-        room_id = db.session.scalar(select(Room.id).where(Room.name == "第01考场"))
-    reply = chief.emit("resume_room", {"room_id": room_id, "reason": "主考决定继续考试，补足中断时间"})
-    assert reply["ok"], reply
-    assert remaining_s(app, clock) == before
-    with app.app_context():
-        [incident] = db.session.scalars(select(Incident)).all()
-        assert "由主考决定" in incident.decision
+    room_id = proctor.room_id()
+    refused = chief.emit("chief_decision", {"room_id": room_id, "decision": "end", "reason": ""})
+    assert refused["error"]["code"] == "not_paused"
+    assert proctor.emit("pause_room", {"room_id": room_id, "reason": "火警"})["ok"]
+    refused = proctor.emit("chief_decision", {"room_id": room_id, "decision": "end", "reason": ""})
+    assert refused["error"]["code"] == "forbidden"
+    refused = chief.emit("chief_decision", {"room_id": room_id, "decision": "cancel", "reason": ""})
+    assert not refused["ok"]
+    assert candidate.state()["phase"] == "paused"  # none of these changed anything
+    [attempt] = stored(app, Attempt)
+    assert attempt.status == "confirmed"
 
 
 def test_a_room_paused_at_the_last_beat_lost_no_time_and_gets_none(candidate, proctor, app, clock):

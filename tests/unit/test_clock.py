@@ -69,3 +69,12 @@ def test_overlapping_pauses_count_their_union():
         Tick("resume", at(19)),  # a second resume changes nothing
     ]
     assert clock_state(NINETY, ticks, at(30)).deadline == at(98)
+
+
+def test_an_end_stops_the_clock_for_good_even_while_paused():
+    ticks = [Tick("start", T0), Tick("pause", at(20)), Tick("end", at(80))]
+    before = clock_state(NINETY, ticks, at(79))
+    assert before.paused and before.remaining == timedelta(minutes=70)
+    ended = clock_state(NINETY, [*ticks, Tick("resume", at(85)), Tick("extend", at(85), seconds=600)], at(86))
+    assert ended.over and not ended.running and not ended.paused
+    assert (ended.deadline, ended.remaining) == (at(80), timedelta(0))
