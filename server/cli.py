@@ -848,6 +848,12 @@ def _http_error_log() -> logging.Logger:
     return logger
 
 
+# Connections the kernel may hold for the server before it accepts them. After a restart every exam client
+# of the centre reconnects within a few seconds; gevent's default (128) drops the rest of such a storm, and
+# each dropped browser waits out TCP's back-off (1, 3, 7, 15 … s) before trying again. The kernel caps it at
+# net.core.somaxconn (4096 on current Debian).
+LISTEN_BACKLOG = 4096
+
 # Collections of the youngest generation are rarer (every 50,000 allocations instead of 700), so the objects
 # of an event in flight are seldom promoted and full collections seldom triggered. Measured with 2,000
 # candidates (docs/performance.md): full collections stopped the event loop for 270-400 ms every few
@@ -894,7 +900,7 @@ def _run(app, host: str, port: int) -> None:
     _tune_gc()
     socketio.start_background_task(run_forever, app, app.config["SWEEP_INTERVAL"])
     try:
-        socketio.run(app, host=host, port=port, log_output=False, error_log=_http_error_log())
+        socketio.run(app, host=host, port=port, log_output=False, error_log=_http_error_log(), backlog=LISTEN_BACKLOG)
     except OSError as exc:
         raise click.ClickException(f"无法在 {host}:{port} 上启动服务: {exc.strerror}") from exc
     click.echo("Jikao 已停止 (stopped)")
