@@ -72,7 +72,7 @@ _write_lock = threading.RLock()
 MEMO = "jikao.memo"
 
 
-def _on_gevent() -> bool:
+def on_gevent() -> bool:
     """Serving on gevent (``jikao serve``): durable commits then wait on an OS thread, not the event loop."""
     from server.extensions import socketio
 
@@ -89,7 +89,7 @@ def _dbapi(connection):
 def off_loop(function: Callable, *args):
     """Run ``function`` on an OS thread of gevent's pool while this greenlet waits, when serving on gevent;
     otherwise just call it. For the fsync of a commit: SQLite and the PostgreSQL driver release the GIL."""
-    if _on_gevent():
+    if on_gevent():
         import gevent
 
         return gevent.get_hub().threadpool.apply(function, args)
@@ -194,7 +194,7 @@ class GroupCommit:
     def __init__(self, engine, app=None, batching: bool | None = None):
         self.engine = engine
         self.app = app  # pushed as the app context of the greenlet that runs the batches
-        self.batching = _on_gevent() if batching is None else batching  # else each caller commits its own
+        self.batching = on_gevent() if batching is None else batching  # else each caller commits its own
         self.pending: list = []
         self.flushing = False
         self.connection: Connection | None = None  # kept between batches: a checkout costs more than a save

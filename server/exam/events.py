@@ -6,18 +6,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, join_room
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from server.db import write_transaction
+from server.db import on_gevent, write_transaction
 from server.errors import ExamError
 from server.exam import answers, outage, service
 from server.exam.models import Attempt, Candidate, Room
-from server.extensions import db
+from server.extensions import db, socketio
 from server.live import (
+    CANDIDATE_NS,
     announce_finished,
     attempt_channel,
     candidates_channel,
@@ -60,53 +61,94 @@ def room_clock_changed(room) -> None:
     push_room_states(room)
 
 
-def current_attempt() -> Attempt:
-    """The attempt this browser holds; refused if the proctor undid the login or it moved away."""
+def current_attempt(login: tuple[int, str] | None = None) -> Attempt:
+    """The attempt this browser holds (``login``: its attempt id and device, else the socket's session);
+    refused if the proctor undid the login or it moved away."""
+    attempt_id, device = login or (session.get("attempt_id"), session.get("device"))
     attempt = db.session.scalar(
         select(Attempt)
-        .where(Attempt.id == (session.get("attempt_id") or 0))
+        .where(Attempt.id == (attempt_id or 0))
         .options(joinedload(Attempt.candidate).joinedload(Candidate.room).joinedload(Room.session))
     )
-    if attempt is None or attempt.device_token != session.get("device"):
+    if attempt is None or attempt.device_token != device:
         raise service.session_ended()
     return attempt
 
 
 @contextmanager
-def attempt_work() -> Iterator[Attempt]:
+def attempt_work(login: tuple[int, str] | None = None) -> Iterator[Attempt]:
     """One candidate event's unit of work: the attempt read under the write lock. If its time has run out,
     it is submitted first and that is committed (and everyone told) before the event's own unit of work
     begins, so the event's checks see it."""
     with write_transaction(db.session):
-        attempt = current_attempt()
+        attempt = current_attempt(login)
         if not service.close_if_time_up(db.session, attempt, now()):
             yield attempt
             return
     announce_finished(attempt)
     with write_transaction(db.session):
-        yield current_attempt()
+        yield current_attempt(login)
+
+
+# Sockets accepted whose welcome has not run yet (serving on gevent: one process, one event loop). Read and
+# changed only under the write lock, so that a welcome and its socket's disconnect agree on which came first.
+_AWAITING: set[str] = set()
+
+
+def welcome(sid: str, login: tuple[int, str], queued: bool = False) -> None:
+    """What a connection of the exam client gets once it is accepted: it counts as present (the proctors see
+    it), a room paused for its network resumes, and the screen gets its whole state.
+
+    Serving on gevent this runs after the connection was accepted, not inside the accepting: after a
+    restart every screen of the centre reconnects at once, and each one waiting for all this before its
+    connection is even acknowledged would time out and try again (socket.io-client allows 20 s), piling
+    retries on the queue. A socket closed in the meantime gets nothing and counts for nothing."""
+    try:
+        with attempt_work(login) as attempt:
+            if queued:
+                if sid not in _AWAITING:
+                    return  # closed before its turn: nothing to count, nobody to tell
+                _AWAITING.discard(sid)
+            service.connected(db.session, attempt, now())
+            back = outage.room_back(db.session, attempt.candidate.room, now())  # its network is back
+    except ExamError as exc:  # the login ended in between (moved, undone): this screen learns it
+        socketio.emit("session_ended", {"code": exc.code, "message": exc.message}, to=sid, namespace=CANDIDATE_NS)
+        return
+    if back:
+        room_clock_changed(attempt.candidate.room)
+    push_state(attempt, to=sid)
+    notify_seat(attempt.candidate)
+
+
+def _welcome_later(app, sid: str, login: tuple[int, str]) -> None:
+    with app.app_context():
+        welcome(sid, login, queued=True)
 
 
 class CandidateNamespace(JikaoNamespace):
     def on_connect(self, auth=None):
-        """Exam client connects with its login cookie; gets ``state`` at once."""
+        """Exam client connects with its login cookie: accepted (or refused) at once, then ``state``."""
         try:
-            with attempt_work() as attempt:
-                service.connected(db.session, attempt, now())
-                back = outage.room_back(db.session, attempt.candidate.room, now())  # its network is back
+            attempt = current_attempt()  # only who it is: the rest is the welcome's
         except ExamError as exc:
             raise ConnectionRefusedError(exc.message, exc.as_dict()) from exc
         join_room(attempt_channel(attempt.id))
         join_room(candidates_channel(attempt.candidate.room_id))
-        if back:
-            room_clock_changed(attempt.candidate.room)
-        push_state(attempt, to=request.sid)
-        notify_seat(attempt.candidate)
+        login = (attempt.id, session.get("device"))
+        db.session.rollback()  # the read is over; the welcome reads afresh under the write lock
+        if on_gevent():
+            _AWAITING.add(request.sid)
+            socketio.start_background_task(_welcome_later, current_app._get_current_object(), request.sid, login)
+        else:  # threads (the Flask test client): in order, before the connection is acknowledged
+            welcome(request.sid, login)
 
     def on_disconnect(self, reason=None):
         """Socket closed (tab closed, network lost): the attempt stays as it is; the proctors see it."""
         try:
             with write_transaction(db.session):
+                if request.sid in _AWAITING:  # closed before its welcome: it never counted as present
+                    _AWAITING.discard(request.sid)
+                    return
                 attempt = current_attempt()
                 service.disconnected(db.session, attempt, now())
                 dropped = outage.room_dropped(db.session, attempt.candidate.room, now())  # all went silent
