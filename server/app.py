@@ -88,6 +88,7 @@ def _bind_extensions(app: Flask) -> None:
     from server.exam.events import CandidateNamespace
     from server.extensions import csrf, db, socketio
     from server.proctor.events import ProctorNamespace
+    from server.sockets import JsonPacket
 
     engine_options = {}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -108,6 +109,7 @@ def _bind_extensions(app: Flask) -> None:
         ping_timeout=10,
         logger=False,
         engineio_logger=False,
+        serializer=JsonPacket,
     )
 
 

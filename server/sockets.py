@@ -15,10 +15,19 @@ from typing import Any
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, emit
 from pydantic import BaseModel, ConfigDict, ValidationError
+from socketio.packet import Packet
 
 from server.errors import ExamError
 
 log = logging.getLogger(__name__)
+
+
+class JsonPacket(Packet):
+    """Socket.IO packets that never carry binary attachments. Every Jikao event is plain JSON; the default
+    packet walks each outgoing payload looking for bytes, which for a candidate's state (a whole paper) is
+    about 400 values and a few milliseconds. Bytes given by mistake fail loudly in ``json.dumps``."""
+
+    uses_binary_events = False
 
 
 class Payload(BaseModel):

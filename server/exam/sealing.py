@@ -78,6 +78,7 @@ class Sheet:
     sealed: bytes
     items: dict
     total: int
+    view: dict | None = None  # the paper as the candidate's screen shows it (no keys), once rendered
 
 
 def kept_sheet(attempt_id: int, sealed: bytes | None) -> Sheet | None:
@@ -85,12 +86,15 @@ def kept_sheet(attempt_id: int, sealed: bytes | None) -> Sheet | None:
     return sheet if sheet is not None and sealed is not None and sheet.sealed == sealed else None
 
 
-def keep_sheet(attempt_id: int, sealed: bytes | None, item_ids: list[int], items: dict) -> Sheet | None:
-    """Remember an attempt's opened paper (when its screen gets the paper, or at its first answer)."""
+def keep_sheet(
+    attempt_id: int, sealed: bytes | None, item_ids: list[int], items: dict, view: dict | None = None
+) -> Sheet | None:
+    """Remember an attempt's opened paper (when its screen gets the paper, or at its first answer), and the
+    screen's rendering of it if given. Shared and never to be changed by whoever reads it."""
     if sealed is None or any(i not in items for i in item_ids):
         return None
     sheets = current_app.extensions.setdefault(SHEETS, {})
     if len(sheets) >= SHEETS_MAX:
         sheets.clear()
-    sheet = sheets[attempt_id] = Sheet(sealed, {i: items[i] for i in item_ids}, len(item_ids))
+    sheet = sheets[attempt_id] = Sheet(sealed, {i: items[i] for i in item_ids}, len(item_ids), view)
     return sheet

@@ -30,7 +30,7 @@ from server.errors import ExamError
 from server.exam import assembly, feed
 from server.exam.clock import ClockState, Tick, clock_state
 from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, ExamSession, Room
-from server.exam.sealing import keep_sheet, seal_paper
+from server.exam.sealing import keep_sheet, kept_sheet, seal_paper
 from server.timeutil import iso
 
 
@@ -531,10 +531,7 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
     if current not in ("submitted", "not_logged_in"):
         state["announcements"] = announcements(session, candidate.room_id)
     if current in ("answering", "paused") and attempt.paper:
-        ids = paper_item_ids(attempt.paper)
-        items = load_items(session, ids)
-        state["paper"] = candidate_paper(attempt.paper, items)
-        keep_sheet(attempt.id, attempt.paper_sealed, ids, items)  # its first answer needs no more reading
+        state["paper"] = paper_view(session, attempt)
         state["answers"] = {str(a.item_id): a.response for a in attempt.answers}
         state["flags"] = attempt.flags
         state["last_seq"] = max((a.seq for a in attempt.answers), default=0)
@@ -552,6 +549,21 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
             state["score"] = attempt.score
             state["passed"] = attempt.score is not None and attempt.score >= PASS_MARK
     return state
+
+
+def paper_view(session, attempt: Attempt) -> dict:
+    """The candidate's paper as their screen shows it. Rendered once per process and paper, and kept with the
+    attempt's sheet, so its first answer needs no more reading and a reconnection storm (every screen after a
+    restart) renders nothing twice."""
+    sheet = kept_sheet(attempt.id, attempt.paper_sealed)
+    if sheet is not None and sheet.view is not None:
+        return sheet.view
+    paper = attempt.paper
+    ids = paper_item_ids(paper)
+    items = sheet.items if sheet is not None else load_items(session, ids)
+    view = candidate_paper(paper, items)
+    keep_sheet(attempt.id, attempt.paper_sealed, ids, items, view)  # not kept: a paper in the old clear form
+    return view
 
 
 def announcements(session, room_id: int, limit: int = 5) -> list[dict]:
