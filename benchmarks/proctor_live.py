@@ -102,18 +102,10 @@ class Server:
     def __init__(self, data_dir: Path, custodians: dict):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
+        self.custodians = custodians
         self.log = open(data_dir / "server.log", "ab")  # noqa: SIM115
-        command = [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        if os.environ.get("BENCH_PROFILE"):  # a cProfile of the server, for finding where its time goes
-            command[1:1] = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
-        env = {
-            **os.environ,
-            "JIKAO_CUSTODIAN_A": custodians["custodian_a"],
-            "JIKAO_CUSTODIAN_B": custodians["custodian_b"],
-        }
-        self.process = subprocess.Popen(
-            [*command, "--data", str(data_dir)], stdout=self.log, stderr=subprocess.STDOUT, env=env
-        )
+        self.restart()
         import urllib.request
 
         deadline = time.monotonic() + 60
@@ -124,6 +116,20 @@ class Server:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("server did not start")
+
+    def restart(self) -> None:
+        """Start the server process (again, after a kill: same port, same data); returns without waiting."""
+        command = [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if os.environ.get("BENCH_PROFILE"):  # a cProfile of the server, for finding where its time goes
+            command[1:1] = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
+        env = {
+            **os.environ,
+            "JIKAO_CUSTODIAN_A": self.custodians["custodian_a"],
+            "JIKAO_CUSTODIAN_B": self.custodians["custodian_b"],
+        }
+        self.process = subprocess.Popen(
+            [*command, "--data", str(self.data_dir)], stdout=self.log, stderr=subprocess.STDOUT, env=env
+        )
 
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
