@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.exam import feed
 from server.exam.clock import clock_state
@@ -68,8 +68,8 @@ def recover(session, now: datetime) -> list[Recovery]:
     """At start: make up (or hold) the time every running room lost while the server was down."""
     row = session.get(ServerHeartbeat, 1)
     recoveries = []
-    if row is not None and now > row.beat_at:
-        down_since = row.beat_at
+    down_since = _last_sign_of_life(session, row)
+    if down_since is not None and now > down_since:
         lost_s = math.ceil((now - down_since).total_seconds())
         for room in session.scalars(select(Room).where(Room.started_at.isnot(None)).order_by(Room.id)):
             if room_clock(session, room, down_since).running:
@@ -79,6 +79,16 @@ def recover(session, now: datetime) -> list[Recovery]:
     else:
         row.beat_at = row.started_at = now
     return recoveries
+
+
+def _last_sign_of_life(session, row: ServerHeartbeat | None) -> datetime | None:
+    """When the server was last known alive: its heartbeat, or a candidate's activity it stored later. A busy
+    server's heartbeat waits its turn for the database behind the events it serves (after a restart, a whole
+    centre's reconnections), so the heartbeat alone could make an outage look longer than it was."""
+    if row is None:
+        return None
+    active = session.scalar(select(func.max(Attempt.last_seen_at)))
+    return max(row.beat_at, active) if active is not None else row.beat_at
 
 
 def _recover_room(session, room: Room, down_since: datetime, lost_s: int, now: datetime) -> Recovery:

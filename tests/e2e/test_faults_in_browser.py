@@ -76,17 +76,20 @@ def beaten_since_the_start(server) -> None:
 
 
 def went_down_minutes_ago(server, minutes: int) -> None:
-    """Make the crash look ``minutes`` old: the last heartbeat, and the room's clock with it, move back (a
-    browser test cannot wait three quarters of an hour). The restarted server works out the rest itself."""
+    """Make the crash look ``minutes`` old: the last heartbeat and the candidates' last activity, and the
+    room's clock with them, move back (a browser test cannot wait three quarters of an hour). The restarted
+    server works out the rest itself."""
     from datetime import timedelta
 
     from server.db import write_transaction
-    from server.exam.models import ClockEvent, ServerHeartbeat
+    from server.exam.models import Attempt, ClockEvent, ServerHeartbeat
     from server.extensions import db
 
     with server.app.app_context(), write_transaction(db.session):
         for event in db.session.query(ClockEvent):
             event.at -= timedelta(minutes=minutes)
+        for attempt in db.session.query(Attempt):
+            attempt.last_seen_at -= timedelta(minutes=minutes)
         beat = db.session.get(ServerHeartbeat, 1)
         beat.beat_at -= timedelta(minutes=minutes)
 

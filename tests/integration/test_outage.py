@@ -144,6 +144,22 @@ def test_only_the_chief_examiner_decides_and_only_for_a_paused_room(candidate, p
     assert attempt.status == "confirmed"
 
 
+def test_activity_stored_after_the_last_beat_shortens_the_outage(candidate, proctor, app, clock):
+    """A busy server's heartbeat can wait behind the events it serves; an answer it stored later proves it
+    was still alive then, so the candidates are not given time they did not lose."""
+    started(candidate, proctor)
+    clock.advance(minutes=10)
+    with app.app_context(), write_transaction(db.session):
+        outage.beat(db.session, clock())
+    clock.advance(seconds=4)  # no beat meanwhile, but an answer is stored
+    item = candidate.paper_items()[0]
+    assert candidate.answer(item["id"], correct_response(app, item["id"]), 1)["ok"]
+    clock.advance(seconds=20)  # the server dies now and is back 20 s later
+    with app.app_context(), write_transaction(db.session):
+        [recovery] = outage.recover(db.session, clock())
+    assert recovery.made_up and recovery.lost_s == 20
+
+
 def test_a_room_paused_at_the_last_beat_lost_no_time_and_gets_none(candidate, proctor, app, clock):
     started(candidate, proctor)
     clock.advance(minutes=20)
