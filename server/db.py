@@ -139,7 +139,7 @@ class Prepared:
             compiled = self._compiled[key] = _Compiled(self.statement, dialect, list(params))
         if not connection.in_transaction():
             connection.begin()  # so that SQLAlchemy's commit commits what the cursor wrote
-        cursor = connection.connection.dbapi_connection.cursor()
+        cursor = _dbapi(connection).cursor()
         try:
             cursor.execute(compiled.sql, compiled.parameters(params))
             if cursor.description is None:

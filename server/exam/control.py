@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from server import audit
 from server.errors import ExamError
 from server.exam import discipline, feed, outage
-from server.exam.models import Attempt, ClockEvent, Room
+from server.exam.models import Attempt, Room
 from server.exam.service import attempt_clock, duration_text, phase, record_clock, room_clock, staff_name, submit
 from server.timeutil import iso
 
@@ -39,13 +37,8 @@ def _running_room(session, room: Room, now: datetime):
 
 def _own_pause(session, attempt: Attempt, now: datetime) -> bool:
     """Whether the candidate's own clock (not the room's) is paused."""
-    last = session.scalar(
-        select(ClockEvent.kind)
-        .where(ClockEvent.attempt_id == attempt.id, ClockEvent.kind.in_(("pause", "resume")), ClockEvent.at <= now)
-        .order_by(ClockEvent.at.desc(), ClockEvent.id.desc())
-        .limit(1)
-    )
-    return last == "pause"
+    last = outage.last_pause(session, attempt.candidate.room_id, attempt.id, now)
+    return last is not None and last.kind == "pause"
 
 
 def _taking(session, attempt: Attempt | None, now: datetime) -> Attempt:
@@ -76,7 +69,7 @@ def resume_room(session, room: Room, reason: str, actor_id: int, now: datetime, 
     reason = reason.strip() or "恢复考试"
     if not _running_room(session, room, now).paused:
         raise ExamError("not_paused", "本考场没有暂停。")
-    if not chief and outage.awaiting_chief(session, room, now) is not None:
+    if not chief and outage.awaiting_chief(session, room, now):
         raise ExamError("chief_decides", "中断已超过 30 分钟，须由主考决定继续考试、结束考试或另行安排考试。")
     record_clock(session, room.id, None, "resume", actor_id, reason, now)
     feed.record(session, room.id, "resume", f"全场恢复计时（{staff_name(session, actor_id)}）", now)

@@ -1,12 +1,13 @@
 """Server outages (crash, ``kill -9``, power cut): measured from a heartbeat, and the time made up.
 
 While serving, the sweeper records a heartbeat every second (``SWEEP_INTERVAL``). At the next start, before
-any candidate can reconnect or any clock is swept, :func:`recover` takes the time from the last beat to now
-as the outage (at most a beat interval and a rounding second longer than the real one) and, for every room
-whose clock was running at the last beat (SPEC.md "Faults and time compensation", 000 应急处理预案):
+any candidate can reconnect or any clock is swept, :func:`recover` takes the time from the server's last sign
+of life (the last beat, or a candidate's activity stored after it) to now as the outage (at most a beat
+interval and a rounding second longer than the real one) and, for every room whose clock was running then
+(SPEC.md "Faults and time compensation", 000 应急处理预案):
 
 - up to :data:`MAKE_UP_MAX_S` (30 minutes): the room's time is extended by the outage, automatically;
-- longer: the room is paused from the last beat on, for the chief examiner to decide (resume with the time
+- longer: the room is paused from then on, for the chief examiner to decide (resume with the time
   made up, end the sitting, or leave it for a rescheduled one).
 
 Either way an incident goes into the room record, the ledger and the room's feed, and the heartbeat is
@@ -135,7 +136,7 @@ def room_dropped(session, room: Room, now: datetime) -> bool:
 
 def room_back(session, room: Room, now: datetime) -> bool:
     """A computer of the room reconnected: a room paused for its network resumes, the time made up."""
-    last = last_room_pause(session, room)
+    last = last_pause(session, room.id, None, now)
     if last is None or last.kind != "pause" or not last.reason.startswith(NETWORK_DOWN):
         return False
     lost_s = math.ceil((now - last.at).total_seconds())
@@ -151,20 +152,26 @@ def room_back(session, room: Room, now: datetime) -> bool:
     return True
 
 
-def awaiting_chief(session, room: Room, now: datetime) -> ClockEvent | None:
-    """The room's pause, if it stands for the chief examiner: the server paused it (an outage, a dropped
-    network) and it has lasted more than 30 minutes, so its time is no longer made up by itself."""
-    last = last_room_pause(session, room)
+def awaiting_chief(session, room: Room, now: datetime) -> bool:
+    """Whether the room's pause stands for the chief examiner (see :func:`waits_for_chief`)."""
+    return waits_for_chief(last_pause(session, room.id, None, now), now)
+
+
+def waits_for_chief(last: ClockEvent | None, now: datetime) -> bool:
+    """``last`` (the latest pause or resume of a room) is a pause the server made (an outage, a dropped
+    network) that has lasted more than 30 minutes, so its time is no longer made up by itself."""
     if last is None or last.kind != "pause" or last.actor_id is not None:
-        return None
-    return last if now - last.at > timedelta(seconds=MAKE_UP_MAX_S) else None
+        return False
+    return now - last.at > timedelta(seconds=MAKE_UP_MAX_S)
 
 
-def last_room_pause(session, room: Room) -> ClockEvent | None:
-    """The room's latest pause or resume (None: never paused)."""
+def last_pause(session, room_id: int, attempt_id: int | None, now: datetime) -> ClockEvent | None:
+    """The latest pause or resume up to ``now`` of the room's clock (``attempt_id`` None) or of one
+    candidate's own; None if it was never paused."""
+    owner = ClockEvent.attempt_id.is_(None) if attempt_id is None else ClockEvent.attempt_id == attempt_id
     return session.scalar(
         select(ClockEvent)
-        .where(ClockEvent.room_id == room.id, ClockEvent.attempt_id.is_(None), ClockEvent.kind.in_(("pause", "resume")))
+        .where(ClockEvent.room_id == room_id, owner, ClockEvent.kind.in_(("pause", "resume")), ClockEvent.at <= now)
         .order_by(ClockEvent.at.desc(), ClockEvent.id.desc())
         .limit(1)
     )

@@ -562,7 +562,7 @@ def paper_view(session, attempt: Attempt) -> dict:
     ids = paper_item_ids(paper)
     items = sheet.items if sheet is not None else load_items(session, ids)
     view = candidate_paper(paper, items)
-    keep_sheet(attempt.id, attempt.paper_sealed, ids, items, view)  # not kept: a paper in the old clear form
+    keep_sheet(attempt.id, attempt.paper_sealed, ids, items, view)  # (a paper in the old clear form is not kept)
     return view
 
 

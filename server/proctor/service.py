@@ -119,14 +119,14 @@ def seat_view(session, candidate: Candidate, now: datetime, room_deadline: datet
 
 def _pause_view(session, room: Room, clock, now: datetime) -> dict | None:
     """Why the room's clock stands still, and whether it waits for the chief examiner (outage > 30 min)."""
-    last = outage.last_room_pause(session, room) if clock.paused and not clock.over else None
+    last = outage.last_pause(session, room.id, None, now) if clock.paused and not clock.over else None
     if last is None or last.kind != "pause":
         return None
     return {
         "reason": last.reason,
         "since": iso(last.at),
         "by": exam.staff_name(session, last.actor_id),
-        "awaiting_chief": outage.awaiting_chief(session, room, now) is not None,
+        "awaiting_chief": outage.waits_for_chief(last, now),
     }
 
 
