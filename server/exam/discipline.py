@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from server import audit
+from server.db import MEMO
 from server.errors import ExamError
 from server.exam import feed
 from server.exam.models import Attempt, Candidate, Incident, Room, Violation
@@ -34,6 +35,9 @@ def _confirmed(candidate: Candidate) -> Attempt:
 
 
 def warnings_of(session, candidate: Candidate) -> int:
+    read = session.info.get(MEMO, {}).get(("warnings", candidate.id))  # see service.read_ahead
+    if read is not None:
+        return read
     return session.scalar(
         select(func.count(Violation.id)).where(Violation.candidate_id == candidate.id, Violation.kind == "warning")
     )

@@ -9,12 +9,14 @@ from typing import Annotated
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, join_room
 from pydantic import Field, StringConstraints
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from server.db import on_gevent, write_transaction
+from server.db import Prepared, on_gevent, write_transaction
 from server.errors import ExamError
 from server.exam import answers, outage, service
+from server.exam.feed import PROCTOR_NS, room_channel
 from server.exam.models import Attempt, Candidate, Room
 from server.extensions import db, socketio
 from server.live import (
@@ -25,7 +27,6 @@ from server.live import (
     notify_room,
     notify_seat,
     push_room_states,
-    push_state,
     send_seat,
 )
 from server.proctor.service import seat_view
@@ -90,64 +91,136 @@ def attempt_work(login: tuple[int, str] | None = None) -> Iterator[Attempt]:
         yield current_attempt(login)
 
 
-# Sockets accepted whose welcome has not run yet (serving on gevent: one process, one event loop). Read and
-# changed only under the write lock, so that a welcome and its socket's disconnect agree on which came first.
-_AWAITING: set[str] = set()
+# Sockets accepted whose welcome has not run yet, in the order they came, with their logins (serving on
+# gevent: one process, one event loop). Read and changed only under the write lock, so that a welcome and its
+# socket's disconnect agree on which came first.
+_AWAITING: dict[str, tuple[int, str]] = {}
+_welcoming: list = []  # the greenlet welcoming them, while there is one
+WELCOME_BATCH = 32  # screens welcomed in one unit of work: a few milliseconds each
 
 
-def welcome(sid: str, login: tuple[int, str], queued: bool = False) -> None:
-    """What a connection of the exam client gets once it is accepted: it counts as present (the proctors see
-    it), a room paused for its network resumes, and the screen gets its whole state.
+def welcome(batch: list[tuple[str, tuple[int, str]]], queued: bool = False) -> None:
+    """What connections of the exam client get once accepted (``batch``: each socket's id and login): each
+    counts as present (the proctors see it), a room paused for its network resumes, and each screen gets its
+    whole state.
 
-    Serving on gevent this runs after the connection was accepted, not inside the accepting: after a
-    restart every screen of the centre reconnects at once, and each one waiting for all this before its
-    connection is even acknowledged would time out and try again (socket.io-client allows 20 s), piling
-    retries on the queue. A socket closed in the meantime gets nothing and counts for nothing."""
-    try:
-        with attempt_work(login) as attempt:
-            if queued:
-                if sid not in _AWAITING:
-                    return  # closed before its turn: nothing to count, nobody to tell
-                _AWAITING.discard(sid)
+    Serving on gevent this runs after the connections were accepted, not inside the accepting, and for many
+    at once: after a restart every screen of the centre reconnects together, and each one waiting for all
+    this before its connection is even acknowledged would time out and try again (socket.io-client allows
+    20 s), piling retries on the queue. So the accepted sockets queue up, and are welcomed in batches, each
+    one unit of work that reads in a handful of queries what one screen at a time would read in dozens. A
+    socket closed before its turn gets nothing and counts for nothing."""
+    ended: list[tuple[str, ExamError]] = []
+    welcomed: list[tuple[str, int, dict, int, dict]] = []  # sid, attempt, state, room, seat
+    finished: list[int] = []  # attempts whose time ran out meanwhile: every screen of theirs learns it
+    with write_transaction(db.session):
+        if queued:
+            batch = [(sid, login) for sid, login in batch if _AWAITING.pop(sid, None) is not None]
+        attempts = _attempts_of({attempt_id for _, (attempt_id, _) in batch})
+        service.read_ahead(db.session, list(attempts.values()))
+        service.render_papers(db.session, list(attempts.values()))
+        mine = []
+        for sid, (attempt_id, device) in batch:
+            attempt = attempts.get(attempt_id)
+            if attempt is None or attempt.device_token != device:  # the proctor undid the login, or it moved
+                ended.append((sid, service.session_ended()))
+                continue
+            if service.close_if_time_up(db.session, attempt, now()):
+                finished.append(attempt.id)
             service.connected(db.session, attempt, now())
-            back = outage.room_back(db.session, attempt.candidate.room, now())  # its network is back
-    except ExamError as exc:  # the login ended in between (moved, undone): this screen learns it
-        socketio.emit("session_ended", {"code": exc.code, "message": exc.message}, to=sid, namespace=CANDIDATE_NS)
-        return
-    if back:
-        room_clock_changed(attempt.candidate.room)
-    push_state(attempt, to=sid)
-    notify_seat(attempt.candidate)
+            mine.append((sid, attempt))
+        rooms = {attempt.candidate.room_id: attempt.candidate.room for _, attempt in mine}
+        back = [room for room in rooms.values() if outage.room_back(db.session, room, now())]  # network back
+        if back:  # the clock events just written: read again
+            db.session.flush()
+            service.read_ahead(db.session, [attempt for _, attempt in mine])
+        for sid, attempt in mine:  # built here, sent once committed: a screen never shows what is not stored
+            candidate = attempt.candidate
+            state = service.candidate_state(db.session, attempt, now())
+            welcomed.append((sid, attempt.id, state, candidate.room_id, seat_view(db.session, candidate, now())))
+    for sid, error in ended:
+        socketio.emit("session_ended", {"code": error.code, "message": error.message}, to=sid, namespace=CANDIDATE_NS)
+    for room in back:
+        room_clock_changed(room)
+    for sid, attempt_id, state, room_id, seat in welcomed:
+        to = attempt_channel(attempt_id) if attempt_id in finished else sid
+        socketio.emit("state", state, to=to, namespace=CANDIDATE_NS)
+        socketio.emit("seat_update", seat, to=room_channel(room_id), namespace=PROCTOR_NS)
 
 
-def _welcome_later(app, sid: str, login: tuple[int, str]) -> None:
-    with app.app_context():
-        welcome(sid, login, queued=True)
+def _attempts_of(ids: set[int]) -> dict[int, Attempt]:
+    rows = db.session.scalars(
+        select(Attempt)
+        .where(Attempt.id.in_(ids))
+        .options(
+            joinedload(Attempt.candidate).joinedload(Candidate.room).joinedload(Room.session),
+            selectinload(Attempt.answers),
+        )
+    )
+    attempts = {attempt.id: attempt for attempt in rows}
+    for attempt in attempts.values():  # the way back, which the seat view takes, without a read per seat
+        set_committed_value(attempt.candidate, "attempt", attempt)
+    return attempts
+
+
+def _welcome_queued(app) -> None:
+    """Welcome the queued sockets, a batch at a time, until none is left."""
+    try:
+        with app.app_context():
+            while _AWAITING:
+                batch = list(_AWAITING.items())[:WELCOME_BATCH]
+                try:
+                    welcome(batch, queued=True)
+                except Exception:  # the store failed: these sockets are closed, their screens reconnect by
+                    app.logger.exception("welcome of %d exam screens failed", len(batch))  # themselves
+                    for sid, _ in batch:
+                        _AWAITING.pop(sid, None)
+                        socketio.server.disconnect(sid, namespace=CANDIDATE_NS)
+    finally:
+        _welcoming.clear()
+
+
+_LOGIN = Prepared(
+    select(Attempt.device_token, Candidate.room_id)
+    .join(Candidate, Attempt.candidate_id == Candidate.id)
+    .where(Attempt.id == bindparam("attempt_id"))
+)
+
+
+def _login_of(login: tuple[int, str]) -> int:
+    """The room of the attempt a connecting browser holds; refused if the proctor undid the login or it moved
+    away. Only who it is, in one light read: in a storm, every screen of the centre asks at once."""
+    attempt_id, device = login
+    rows = _LOGIN.rows(db.session.connection(), {"attempt_id": attempt_id or 0})
+    if not rows or rows[0][0] != device:
+        raise service.session_ended()
+    return rows[0][1]
 
 
 class CandidateNamespace(JikaoNamespace):
     def on_connect(self, auth=None):
         """Exam client connects with its login cookie: accepted (or refused) at once, then ``state``."""
+        login = (session.get("attempt_id"), session.get("device"))
         try:
-            attempt = current_attempt()  # only who it is: the rest is the welcome's
+            room_id = _login_of(login)
         except ExamError as exc:
             raise ConnectionRefusedError(exc.message, exc.as_dict()) from exc
-        join_room(attempt_channel(attempt.id))
-        join_room(candidates_channel(attempt.candidate.room_id))
-        login = (attempt.id, session.get("device"))
-        db.session.rollback()  # the read is over; the welcome reads afresh under the write lock
-        if on_gevent():
-            _AWAITING.add(request.sid)
-            socketio.start_background_task(_welcome_later, current_app._get_current_object(), request.sid, login)
-        else:  # threads (the Flask test client): in order, before the connection is acknowledged
-            welcome(request.sid, login)
+        finally:
+            db.session.rollback()  # the read is over; the welcome reads afresh under the write lock
+        join_room(attempt_channel(login[0]))
+        join_room(candidates_channel(room_id))
+        if not on_gevent():  # threads (the Flask test client): in order, before the connection is acknowledged
+            welcome([(request.sid, login)])
+            return
+        _AWAITING[request.sid] = login
+        if not _welcoming:
+            _welcoming.append(socketio.start_background_task(_welcome_queued, current_app._get_current_object()))
 
     def on_disconnect(self, reason=None):
         """Socket closed (tab closed, network lost): the attempt stays as it is; the proctors see it."""
         try:
             with write_transaction(db.session):
-                if request.sid in _AWAITING:  # closed before its welcome: it never counted as present
-                    _AWAITING.discard(request.sid)
+                if _AWAITING.pop(request.sid, None) is not None:  # closed before its welcome: never present
                     return
                 attempt = current_attempt()
                 service.disconnected(db.session, attempt, now())

@@ -112,12 +112,15 @@ def _recover_room(session, room: Room, down_since: datetime, lost_s: int, now: d
 
 def room_dropped(session, room: Room, now: datetime) -> bool:
     """After an exam client's last socket closed: pause the room if all of its computers went silent together."""
-    if _stopping or not _running_now(session, room, now):
+    seats = select(Attempt).join(Candidate).where(Candidate.room_id == room.id, Attempt.status == "confirmed")
+    if _stopping or session.scalar(  # first the cheap question, asked at every socket's close: anyone left?
+        select(seats.where((Attempt.connections > 0) | Attempt.disconnected_at.is_(None)).exists())
+    ):
         return False
-    attempts = session.scalars(
-        select(Attempt).join(Candidate).where(Candidate.room_id == room.id, Attempt.status == "confirmed")
-    ).all()
-    if len(attempts) < ROOM_MIN_SEATS or any(a.connections > 0 or a.disconnected_at is None for a in attempts):
+    if not _running_now(session, room, now):
+        return False
+    attempts = session.scalars(seats).all()
+    if len(attempts) < ROOM_MIN_SEATS:
         return False
     since = min(a.disconnected_at for a in attempts)
     if now - since > timedelta(seconds=SILENT_WITHIN_S):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 
 from item_bank import ITEM_TYPES, PASS_MARK, ItemError, score_paper
@@ -29,7 +29,7 @@ from server.db import MEMO
 from server.errors import ExamError
 from server.exam import assembly, feed
 from server.exam.clock import ClockState, Tick, clock_state
-from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, ExamSession, Room
+from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, ExamSession, Room, Violation
 from server.exam.sealing import keep_sheet, kept_sheet, seal_paper
 from server.timeutil import iso
 
@@ -227,6 +227,37 @@ def read_ticks(executor, room_id: int, attempt_id: int | None) -> list[Tick]:
     """The room's clock events and the attempt's own, as ticks (``executor``: a session or a connection)."""
     rows = executor.execute(TICKS, {"room_id": room_id, "attempt_id": attempt_id})
     return [tick(kind, at, seconds, owner) for kind, at, seconds, owner in rows]
+
+
+def read_ahead(session, attempts: list[Attempt]) -> None:
+    """Read in three queries what the states and seat views of ``attempts`` would read one seat at a time
+    (their rooms' clock events, each room's announcements, each candidate's warnings), and remember it for
+    this unit of work. For the welcome of many screens at once (every screen of the centre after a restart)."""
+    memo = session.info.setdefault(MEMO, {})
+    rooms = {a.candidate.room_id for a in attempts}
+    by_room: dict[int, list[tuple[int | None, Tick]]] = {room_id: [] for room_id in rooms}
+    rows = session.execute(
+        select(ClockEvent.room_id, ClockEvent.attempt_id, ClockEvent.kind, ClockEvent.at, ClockEvent.seconds).where(
+            ClockEvent.room_id.in_(rooms)
+        )
+    )
+    for room_id, owner, kind, at, seconds in rows:
+        by_room[room_id].append((owner, tick(kind, at, seconds, owner)))
+    for room_id, ticks in by_room.items():
+        memo[("clock", room_id, None)] = [t for owner, t in ticks if owner is None]
+    for attempt in attempts:
+        ticks = by_room[attempt.candidate.room_id]
+        memo[("clock", attempt.candidate.room_id, attempt.id)] = [t for o, t in ticks if o in (None, attempt.id)]
+    for room_id in rooms:
+        memo[("announcements", room_id)] = announcements(session, room_id)
+    warned = session.execute(
+        select(Violation.candidate_id, func.count(Violation.id))
+        .where(Violation.candidate_id.in_({a.candidate_id for a in attempts}), Violation.kind == "warning")
+        .group_by(Violation.candidate_id)
+    )
+    counts = dict(warned.all())
+    for attempt in attempts:
+        memo[("warnings", attempt.candidate_id)] = counts.get(attempt.candidate_id, 0)
 
 
 @event.listens_for(Session, "after_flush")
@@ -566,8 +597,28 @@ def paper_view(session, attempt: Attempt) -> dict:
     return view
 
 
+def render_papers(session, attempts: list[Attempt]) -> None:
+    """Render the papers of ``attempts`` not rendered yet, from one read of all their items: the first
+    state of every screen after a restart (or at the start signal) then renders nothing one seat at a time."""
+    cold = [a for a in attempts if a.paper_sealed and not _rendered(a)]
+    if not cold:
+        return
+    items = load_items(session, {i for attempt in cold for i in paper_item_ids(attempt.paper)})
+    for attempt in cold:
+        paper = attempt.paper
+        keep_sheet(attempt.id, attempt.paper_sealed, paper_item_ids(paper), items, candidate_paper(paper, items))
+
+
+def _rendered(attempt: Attempt) -> bool:
+    sheet = kept_sheet(attempt.id, attempt.paper_sealed)
+    return sheet is not None and sheet.view is not None
+
+
 def announcements(session, room_id: int, limit: int = 5) -> list[dict]:
     """The room's latest broadcasts, newest last, as the candidates see them (no proctor names)."""
+    read = session.info.get(MEMO, {}).get(("announcements", room_id))  # see read_ahead
+    if read is not None and limit == 5:
+        return read
     rows = session.scalars(
         select(AuditEntry)
         .where(AuditEntry.action == "room.announce", AuditEntry.target == f"room:{room_id}")

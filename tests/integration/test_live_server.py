@@ -1,6 +1,7 @@
 """The real server process with real Socket.IO clients over websocket on loopback."""
 
 import sqlite3
+import threading
 import time
 
 import requests
@@ -55,3 +56,62 @@ def test_an_oversized_message_closes_only_that_connection(live_site, live_client
     assert requests.get(live_site.url + "/healthz", timeout=5).status_code == 200
     other = live_clients.candidate(live_site, live_site.tickets[7])
     assert other.call("sync_clock", {}, namespace="/candidate", timeout=10)["ok"]
+
+
+def test_after_a_power_cut_every_screen_of_the_room_comes_back_at_once_to_its_own_exam(live_site, live_clients):
+    server = live_site
+    tickets = server.tickets[:12]
+    states: dict[str, dict] = {}
+    screens = {}
+    for ticket in tickets:
+        screens[ticket] = live_clients.candidate(
+            server, ticket, state=lambda state, ticket=ticket: states.__setitem__(ticket, state)
+        )
+    proctor = live_clients.proctor(server)
+    room = proctor.call("list_rooms", {}, namespace="/proctor", timeout=10)["rooms"][0]
+    seats = proctor.call("watch_room", {"room_id": room["id"]}, namespace="/proctor", timeout=10)["room"]["seats"]
+    for seat in seats:
+        if seat["ticket"] in tickets:
+            assert proctor.call("confirm_identity", {"candidate_id": seat["candidate_id"]}, namespace="/proctor")["ok"]
+    assert proctor.call("start_room", {"room_id": room["id"]}, namespace="/proctor")["ok"]
+    chosen = {}  # each candidate answers a different question
+    for n, (ticket, screen) in enumerate(screens.items()):
+        paper = screen.call("get_state", {}, namespace="/candidate", timeout=10)["state"]["paper"]
+        item = paper["sections"][0]["items"][n]
+        chosen[ticket] = (str(item["id"]), item["options"][n % 4]["id"])
+        ack = screen.call("answer", {"item_id": item["id"], "response": chosen[ticket][1], "seq": 1}, "/candidate")
+        assert ack["ok"] and ack["applied"]
+
+    server.crash()
+    server.start()
+    states.clear()
+    # Every screen reconnects in the same moment, as a room's browsers do when the server is back.
+    reconnecting = [
+        threading.Thread(
+            target=screen.connect,
+            args=(server.url,),
+            kwargs={"namespaces": ["/candidate"], "transports": ["websocket"], "wait_timeout": 20},
+        )
+        for screen in screens.values()
+    ]
+    for thread in reconnecting:
+        thread.start()
+    for thread in reconnecting:
+        thread.join(timeout=30)
+    for screen in screens.values():
+        live_clients.opened.append(screen.eio.ws)
+    deadline = time.monotonic() + 20
+    while len(states) < len(tickets) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling for the pushed states, bounded by the deadline
+    assert sorted(states) == sorted(tickets), "every screen gets its state back without logging in again"
+    for ticket, state in states.items():
+        assert state["candidate"]["ticket"] == ticket  # its own exam, not a neighbour's
+        assert state["phase"] == "answering"
+        item_id, choice = chosen[ticket]
+        assert state["answers"] == {item_id: choice}
+
+    console = live_clients.proctor(server)
+    seats = console.call("watch_room", {"room_id": room["id"]}, namespace="/proctor", timeout=10)["room"]["seats"]
+    back = {seat["ticket"]: seat for seat in seats if seat["ticket"] in tickets}
+    assert {seat["state"] for seat in back.values()} == {"answering"}, "the console shows every screen present"
+    assert all(seat["answered"] == 1 for seat in back.values())
