@@ -1,0 +1,84 @@
+"""The framework's own ceiling: a bare Flask-SocketIO server on gevent that does nothing of Jikao's.
+
+It is served the way ``jikao serve`` serves (gevent, the same listen backlog, the same JSON packets) and
+answers the same events the load scripts send, with no database, no login check and no clock:
+- a ``/candidate`` connection is accepted and gets a ``state`` of the size of a real candidate's state
+  (``--state-bytes``; a running exam with one answer);
+- ``answer`` and ``get_state`` are acknowledged at once;
+- ``/healthz`` answers ``ok``.
+The benchmarks start it as a process and drive it with the same clients as the real server, so that the
+difference between the two is Jikao's own cost.
+
+    .venv/bin/python benchmarks/bare_server.py --port 5099
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def state_of(size: int) -> dict:
+    """A state shaped like a candidate's (phase, clock, paper, answers), padded to about ``size`` bytes."""
+    item = {
+        "id": 0,
+        "type": "single",
+        "stem": "x" * 120,
+        "options": [{"id": f"o{n}", "text": "y" * 40} for n in "ABCD"],
+    }
+    state = {"phase": "answering", "clock": {"remaining_s": 5400, "running": True}, "answers": {"1": "o1"}}
+    items = []
+    while len(str(items)) < size:
+        items.append({**item, "id": len(items) + 1})
+    state["paper"] = {"sections": [{"title": "单项选择题", "items": items}]}
+    return state
+
+
+def create_app(state_bytes: int):
+    from flask import Flask
+    from flask_socketio import SocketIO, emit
+
+    from server.sockets import JsonPacket
+
+    app = Flask(__name__)
+    socketio = SocketIO(app, async_mode="gevent", serializer=JsonPacket, cors_allowed_origins=[])
+    state = state_of(state_bytes)
+
+    @app.get("/healthz")
+    def healthz():
+        return "ok"
+
+    @socketio.on("connect", namespace="/candidate")
+    def connect(auth=None):
+        emit("state", state)
+
+    @socketio.on("answer", namespace="/candidate")
+    def answer(data):
+        return {"ok": True}
+
+    @socketio.on("get_state", namespace="/candidate")
+    def get_state(data=None):
+        return {"ok": True, "state": state}
+
+    return app, socketio
+
+
+def main() -> None:
+    from server.cli import LISTEN_BACKLOG
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state-bytes", type=int, default=23000, help="as a real candidate's state, 2026-11")
+    args = parser.parse_args()
+    app, socketio = create_app(args.state_bytes)
+    socketio.run(app, host="127.0.0.1", port=args.port, log_output=False, backlog=LISTEN_BACKLOG)
+
+
+if __name__ == "__main__":
+    from gevent import monkey
+
+    monkey.patch_all()
+    main()
