@@ -5,6 +5,7 @@ Called only after the unit of work has committed, so a screen never shows what i
 
 from __future__ import annotations
 
+from server.db import MEMO
 from server.exam import service
 from server.exam.feed import PROCTOR_NS, room_channel
 from server.exam.models import Attempt, Candidate
@@ -64,10 +65,17 @@ def candidates_channel(room_id: int) -> str:
 
 
 def push_room_states(room) -> None:
-    """The room's clock changed: every candidate's screen gets its state again."""
-    for candidate in room.candidates:
-        if candidate.attempt is not None:
-            push_state(candidate.attempt)
+    """The room's clock changed (or the room started): every candidate's screen gets its state again. Read for
+    the whole room at once: at the start signal every room of the centre does this in the same moment."""
+    attempts = service.room_attempts(db.session, room.id)
+    service.read_ahead(db.session, attempts)
+    service.render_papers(db.session, attempts)
+    try:
+        states = [(attempt.id, service.candidate_state(db.session, attempt, now())) for attempt in attempts]
+    finally:
+        db.session.info.pop(MEMO, None)  # read for these states only
+    for attempt_id, state in states:
+        socketio.emit("state", state, to=attempt_channel(attempt_id), namespace=CANDIDATE_NS)
 
 
 def announce_to_room(room, notice: dict) -> None:

@@ -10,8 +10,7 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, join_room
 from pydantic import Field, StringConstraints
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import joinedload
 
 from server.db import Prepared, on_gevent, write_transaction
 from server.errors import ExamError
@@ -149,18 +148,7 @@ def welcome(batch: list[tuple[str, tuple[int, str]]], queued: bool = False) -> N
 
 
 def _attempts_of(ids: set[int]) -> dict[int, Attempt]:
-    rows = db.session.scalars(
-        select(Attempt)
-        .where(Attempt.id.in_(ids))
-        .options(
-            joinedload(Attempt.candidate).joinedload(Candidate.room).joinedload(Room.session),
-            selectinload(Attempt.answers),
-        )
-    )
-    attempts = {attempt.id: attempt for attempt in rows}
-    for attempt in attempts.values():  # the way back, which the seat view takes, without a read per seat
-        set_committed_value(attempt.candidate, "attempt", attempt)
-    return attempts
+    return {attempt.id: attempt for attempt in service.load_attempts(db.session, Attempt.id.in_(ids))}
 
 
 def _welcome_queued(app) -> None:

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from item_bank import ITEM_TYPES, PASS_MARK, ItemError, score_paper
 from item_bank.paper import paper_item_ids
@@ -227,6 +228,26 @@ def read_ticks(executor, room_id: int, attempt_id: int | None) -> list[Tick]:
     """The room's clock events and the attempt's own, as ticks (``executor``: a session or a connection)."""
     rows = executor.execute(TICKS, {"room_id": room_id, "attempt_id": attempt_id})
     return [tick(kind, at, seconds, owner) for kind, at, seconds, owner in rows]
+
+
+def load_attempts(session, *where) -> list[Attempt]:
+    """Attempts with what a state and a seat view read of them (candidate, room, sitting, answers), in two
+    queries however many there are."""
+    attempts = session.scalars(
+        select(Attempt)
+        .where(*where)
+        .options(
+            joinedload(Attempt.candidate).joinedload(Candidate.room).joinedload(Room.session),
+            selectinload(Attempt.answers),
+        )
+    ).all()
+    for attempt in attempts:  # the way back, which the seat view takes, without a read per seat
+        set_committed_value(attempt.candidate, "attempt", attempt)
+    return list(attempts)
+
+
+def room_attempts(session, room_id: int) -> list[Attempt]:
+    return load_attempts(session, Attempt.candidate_id.in_(select(Candidate.id).where(Candidate.room_id == room_id)))
 
 
 def read_ahead(session, attempts: list[Attempt]) -> None:

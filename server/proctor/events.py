@@ -145,9 +145,7 @@ class ProctorNamespace(JikaoNamespace):
         with write_transaction(db.session):
             room = service.require_room(db.session, account, data.room_id, act=True)
             exam.start_room(db.session, room, account.id, now())
-        for candidate in room.candidates:
-            if candidate.attempt is not None:
-                push_state(candidate.attempt)
+        push_room_states(room)
         notify_room(room)
         return {"ok": True}
 
