@@ -4,7 +4,7 @@ It is served the way ``jikao serve`` serves (gevent, the same listen backlog, th
 answers the same events the load scripts send, with no database, no login check and no clock:
 - a ``/candidate`` connection is accepted and gets a ``state`` of the size of a real candidate's state
   (``--state-bytes``; a running exam with one answer);
-- ``answer`` and ``get_state`` are acknowledged at once;
+- ``answer``, ``flag``, ``sync_clock``, ``submit`` and ``get_state`` are acknowledged at once;
 - ``/healthz`` answers ``ok``.
 The benchmarks start it as a process and drive it with the same clients as the real server, so that the
 difference between the two is Jikao's own cost.
@@ -62,6 +62,18 @@ def create_app(state_bytes: int):
     @socketio.on("get_state", namespace="/candidate")
     def get_state(data=None):
         return {"ok": True, "state": state}
+
+    @socketio.on("flag", namespace="/candidate")
+    def flag(data):
+        return {"ok": True, "flags": [data.get("item_id")]}
+
+    @socketio.on("sync_clock", namespace="/candidate")
+    def sync_clock(data=None):
+        return {"ok": True, "clock": state["clock"]}
+
+    @socketio.on("submit", namespace="/candidate")
+    def submit(data):
+        return {"ok": True, "state": {"phase": "submitted"}}
 
     return app, socketio
 

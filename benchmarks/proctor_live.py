@@ -44,8 +44,9 @@ PASSWORD = "bench-proctor-password"
 # ---- the site ----------------------------------------------------------------------------------------------
 
 
-def seed_site(data_dir: Path, rooms: int, seats: int) -> dict:
-    """The demo site plus ``rooms`` rooms of ``seats`` candidates with a proctor each; papers assembled ahead."""
+def seed_site(data_dir: Path, rooms: int, seats: int, sizes: list[int] | None = None, **demo) -> dict:
+    """The demo site plus ``rooms`` rooms of ``seats`` candidates (or rooms of the given ``sizes``) with a
+    proctor each; papers assembled ahead. ``demo``: the demo sitting's settings (e.g. ``submit_after_s``)."""
     from sqlalchemy import select
 
     from server.app import create_app
@@ -59,16 +60,16 @@ def seed_site(data_dir: Path, rooms: int, seats: int) -> dict:
 
     app = create_app({"DATA_DIR": str(data_dir), "BANK_SCRYPT_N": 2**14})
     with app.app_context():
-        demo = seed.ensure_demo(app)
+        site = seed.ensure_demo(app, **demo)
         plan = []
         with write_transaction(db.session):
             exam = db.session.scalars(select(ExamSession)).first()
             cols = 8
-            for r in range(1, rooms + 1):
-                room = Room(session=exam, name=f"压测{r:03d}", rows=-(-seats // cols), cols=cols)
+            for r, size in enumerate(sizes or [seats] * rooms, start=1):
+                room = Room(session=exam, name=f"压测{r:03d}", rows=-(-size // cols), cols=cols)
                 db.session.add(room)
                 tickets = []
-                for s in range(1, seats + 1):
+                for s in range(1, size + 1):
                     ticket = f"9{r:04d}{s:03d}"
                     tickets.append(ticket)
                     db.session.add(
@@ -89,7 +90,7 @@ def seed_site(data_dir: Path, rooms: int, seats: int) -> dict:
         with write_transaction(db.session):
             assembly.prepare(db.session, db.session.get(ExamSession, exam.id), "bench", now())
         db.engine.dispose()
-    return {"plan": plan, "custodians": demo.custodians}
+    return {"plan": plan, "custodians": site.custodians}
 
 
 def free_port() -> int:

@@ -1,0 +1,447 @@
+"""A whole test centre on one server (issue 7): the load ladder, N = 250 … 5,000 candidates.
+
+Drives a real ``jikao serve`` process (gevent, SQLite with full sync) on loopback with real Socket.IO clients
+(python-socketio's asyncio client, in several load processes), the way a test centre uses it:
+- rooms of 30 (the last one partly filled); every room has a proctor console watching it;
+- every candidate logs in over HTTP and connects (timed: the **connect time**), and the room's proctor bot
+  confirms each identity; they wait;
+- **the start storm**: at one moment every console gives its room's start signal, and every candidate's screen
+  gets its paper pushed; timed from the signal until the last candidate holds the paper;
+- **answering** for ``--seconds`` at a candidate's pace: an answer every 10–20 s, a fifth of them changing an
+  earlier answer, a tenth of the candidates' actions marking a question for review, and the exam client's clock
+  sync every 30 s. Timed: each answer's acknowledgement (p50, p95, p99), and on the room's console the time
+  from an answer to the seat update that shows it (the **proctor event**, p99);
+- **submissions** at the end, every candidate within 5 s; each submission's acknowledgement timed.
+Also reported: errors (any refused or failed call), the server's CPU per answer in the answering window, and its
+peak resident memory.
+
+**The framework's ceiling**, in the same go for every N: ``bare_server.py`` (Flask-SocketIO on gevent, served
+the same way, acknowledging every event at once with no database) driven by the same candidates at the same
+pace. Jikao's server CPU per answer is compared with the bare server's (target: at most 3×).
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python benchmarks/load.py --ladder 250,500,1000,2000,5000 --runs 1 --chart docs/load-ladder.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+ROOM_SIZE = 30  # SPEC.md: at most 30 candidates a room
+PACE_S = (10.0, 20.0)  # between a candidate's answers
+CHANGE = 0.2  # of answers: an earlier question answered again, differently
+FLAG = 0.1  # of actions: a question marked for review instead
+CLOCK_SYNC_S = 30.0  # the exam client's clock sync (exam_client/main.js CLOCK_SYNC_MS)
+
+
+# ---- the plan: pure, and unit-tested (tests/unit/test_load_generator.py) --------------------------------------
+
+
+def room_sizes(candidates: int, room_size: int = ROOM_SIZE) -> list[int]:
+    """Rooms of ``room_size`` for ``candidates``, the last one holding the rest."""
+    if candidates < 1:
+        raise ValueError("at least one candidate")
+    full, rest = divmod(candidates, room_size)
+    return [room_size] * full + ([rest] if rest else [])
+
+
+@dataclass(frozen=True)
+class Action:
+    at: float  # seconds after the answering began
+    kind: str  # "answer" | "flag"
+    item: int  # index into the candidate's questions
+    option: int  # index into the question's options (answers)
+    new: bool  # the first answer to this question (the console's answered count goes up)
+
+
+def candidate_plan(rng: random.Random, seconds: float, items: int, options: int = 4) -> list[Action]:
+    """What one candidate does in ``seconds``: the first action within one pace interval, then one every 10–20 s;
+    each a new answer (questions in order), a changed earlier answer, or a question marked for review."""
+    actions: list[Action] = []
+    answered = 0
+    chosen: dict[int, int] = {}
+    at = rng.uniform(0, PACE_S[1])
+    while at < seconds:
+        roll = rng.random()
+        if roll < FLAG:
+            actions.append(Action(at, "flag", rng.randrange(items), 0, False))
+        elif roll < FLAG + CHANGE and chosen:
+            item = rng.choice(sorted(chosen))
+            option = (chosen[item] + rng.randrange(1, options)) % options  # a different option
+            chosen[item] = option
+            actions.append(Action(at, "answer", item, option, False))
+        elif answered < items:
+            option = rng.randrange(options)
+            chosen[answered] = option
+            actions.append(Action(at, "answer", answered, option, True))
+            answered += 1
+        at += rng.uniform(*PACE_S)
+    return actions
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile (q in 0…1); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
+
+
+def all_holding(signal: float, arrivals: dict[str, float], expected: int) -> float | None:
+    """Seconds from the start signal until every one of ``expected`` candidates held the paper; None if some
+    never did."""
+    if len(arrivals) < expected:
+        return None
+    return max(arrivals.values()) - signal if arrivals else 0.0
+
+
+def load_processes(candidates: int) -> int:
+    """Load-generating processes: one asyncio loop drives about 1,500 clients comfortably."""
+    return max(2, math.ceil(candidates / 1500))
+
+
+# ---- one load process: some rooms, their consoles and candidates -----------------------------------------------
+
+
+async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control: dict, out) -> None:
+    import socketio
+    from proctor_live import PASSWORD, http_login
+
+    rng = random.Random(rooms[0]["index"])
+    limit = asyncio.Semaphore(50)  # logins at once in this process
+    connect_s: list[float] = []
+    holding: dict[str, float] = {}
+    acks: list[float] = []
+    submits: list[float] = []
+    shown: list[float] = []
+    sent: dict[tuple[int, int], float] = {}  # (candidate, answered count) -> when the answer was sent
+    errors: list[str] = []
+    signal = {"at": None}
+
+    def failed(what: str, reply) -> None:
+        errors.append(f"{what}: {json.dumps(reply, ensure_ascii=False)[:200]}")
+
+    async def socket(namespace: str, cookie: str, handlers: dict):
+        client = socketio.AsyncClient(reconnection=False)
+        for event, handler in handlers.items():
+            client.on(event, handler, namespace=namespace)
+        await client.connect(
+            url, namespaces=[namespace], transports=["websocket"], headers={"Cookie": cookie}, wait_timeout=60
+        )
+        return client
+
+    async def console_of(room: dict):
+        def on_seat(seat):
+            at = sent.pop((seat["candidate_id"], seat.get("answered", -1)), None)
+            if at is not None:
+                shown.append(time.monotonic() - at)
+
+        async with limit:
+            cookie = await http_login(url, "/api/auth/login", {"username": room["username"], "password": PASSWORD})
+        console = await socket("/proctor", cookie, {"seat_update": on_seat, "seat_progress": on_seat})
+        reply = await console.call("watch_room", {"room_id": room["room_id"]}, namespace="/proctor", timeout=60)
+        room["ids"] = {s["ticket"]: s["candidate_id"] for s in reply["room"]["seats"]}
+        return console
+
+    async def candidate_of(ticket: str):
+        def on_state(state):
+            if signal["at"] is not None and ticket not in holding and state.get("paper"):
+                holding[ticket] = time.time()
+
+        began = time.monotonic()
+        async with limit:
+            cookie = "" if bare else await http_login(url, "/api/candidate/login", {"ticket": ticket})
+        client = await socket("/candidate", cookie, {"state": on_state})
+        connect_s.append(time.monotonic() - began)
+        return ticket, client
+
+    consoles = [] if bare else await asyncio.gather(*(console_of(room) for room in rooms))
+    clients: dict[str, object] = {}
+    for room in rooms:
+        clients.update(dict(await asyncio.gather(*(candidate_of(t) for t in room["tickets"]))))
+
+    async def confirm(room: dict, console) -> None:
+        for ticket in room["tickets"]:
+            reply = await console.call(
+                "confirm_identity", {"candidate_id": room["ids"][ticket]}, namespace="/proctor", timeout=60
+            )
+            if not reply.get("ok"):
+                failed(f"confirm {ticket}", reply)
+
+    if not bare:
+        await asyncio.gather(*(confirm(room, console) for room, console in zip(rooms, consoles, strict=True)))
+    out.put({"ready": len(clients)})
+    while control["start_at"].value == 0:  # the parent gives every process the same moment
+        await asyncio.sleep(0.05)
+    start_at, answer_at = control["start_at"].value, control["answer_at"].value
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    signal["at"] = start_at
+    if bare:  # no rooms to start: the bare server's paper is there from the connection on
+        holding.update({ticket: start_at for ticket in clients})
+    else:
+
+        async def start(room: dict, console) -> None:
+            reply = await console.call("start_room", {"room_id": room["room_id"]}, namespace="/proctor", timeout=60)
+            if not reply.get("ok"):
+                failed(f"start room {room['room_id']}", reply)
+
+        await asyncio.gather(*(start(room, console) for room, console in zip(rooms, consoles, strict=True)))
+
+    ids = {ticket: room["ids"][ticket] for room in rooms for ticket in room["tickets"]} if not bare else {}
+
+    async def candidate(ticket: str, client) -> None:
+        deadline = time.time() + 120
+        while ticket not in holding and time.time() < deadline:
+            await asyncio.sleep(0.05)
+        state = (await client.call("get_state", {}, namespace="/candidate", timeout=60))["state"]
+        items = [i for s in state["paper"]["sections"] for i in s["items"] if i["type"] == "single"]
+        plan = candidate_plan(rng, seconds, len(items))
+        seq, answered = 0, 0
+        syncs = asyncio.create_task(sync_clock(client))
+        for action in plan:
+            await asyncio.sleep(max(0.0, answer_at + action.at - time.time()))
+            item = items[action.item]
+            tick = time.monotonic()
+            if action.kind == "flag":
+                reply = await client.call("flag", {"item_id": item["id"], "flagged": True}, "/candidate", 30)
+            else:
+                seq += 1
+                if action.new:
+                    answered += 1
+                    if ids:
+                        sent[(ids[ticket], answered)] = tick
+                response = item["options"][action.option]["id"]
+                reply = await client.call(
+                    "answer", {"item_id": item["id"], "response": response, "seq": seq}, "/candidate", 30
+                )
+                acks.append(time.monotonic() - tick)
+            if not reply.get("ok"):
+                failed(f"{action.kind} {ticket}", reply)
+        syncs.cancel()
+        await asyncio.sleep(max(0.0, answer_at + seconds - time.time()) + rng.uniform(0, 5))
+        tick = time.monotonic()
+        reply = await client.call("submit", {"confirm": True}, namespace="/candidate", timeout=60)
+        submits.append(time.monotonic() - tick)
+        if not reply.get("ok"):
+            failed(f"submit {ticket}", reply)
+
+    async def sync_clock(client) -> None:
+        await asyncio.sleep(rng.uniform(0, CLOCK_SYNC_S))
+        while True:
+            reply = await client.call("sync_clock", {}, namespace="/candidate", timeout=30)
+            if not reply.get("ok"):
+                failed("sync_clock", reply)
+            await asyncio.sleep(CLOCK_SYNC_S)
+
+    await asyncio.gather(*(candidate(t, c) for t, c in clients.items()))
+    grace = time.monotonic() + 5  # the last seat updates still on their way
+    while sent and time.monotonic() < grace:
+        await asyncio.sleep(0.05)
+    out.put(
+        {
+            "connect_s": connect_s,
+            "holding": holding,
+            "acks": acks,
+            "submits": submits,
+            "shown": shown,
+            "unshown": len(sent),
+            "errors": errors,
+        }
+    )
+    for client in [*clients.values(), *consoles]:
+        await client.disconnect()
+
+
+def worker(url: str, rooms: list[dict], bare: bool, seconds: float, control: dict, out) -> None:
+    import logging
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
+    try:
+        asyncio.run(drive(url, rooms, bare, seconds, control, out))
+    except Exception as exc:  # reported to the parent, which prints it
+        out.put({"failed": repr(exc)})
+
+
+# ---- one run: one N, Jikao or the bare server ---------------------------------------------------------------------
+
+
+def run(candidates: int, bare: bool, seconds: float, settle: float) -> dict:
+    from proctor_live import Server, seed_site
+    from restart import BareServer, expect
+
+    workdir = Path(tempfile.mkdtemp(prefix="jikao-load-"))
+    sizes = room_sizes(candidates)
+    try:
+        if bare:
+            plan = [{"tickets": [f"9{r:04d}{s:03d}" for s in range(1, n + 1)]} for r, n in enumerate(sizes, 1)]
+            server = BareServer(workdir)
+        else:
+            site = seed_site(workdir, len(sizes), ROOM_SIZE, sizes=sizes, submit_after_s=0)
+            plan = site["plan"]
+            server = Server(workdir, site["custodians"])
+        for index, room in enumerate(plan):
+            room["index"] = index
+        context = multiprocessing.get_context("spawn")
+        out = context.Queue()
+        control = {"start_at": context.Value("d", 0.0), "answer_at": context.Value("d", 0.0)}
+        processes = load_processes(candidates)
+        shares = [plan[n::processes] for n in range(processes)]
+        workers = [
+            context.Process(target=worker, args=(server.url, share, bare, seconds, control, out))
+            for share in shares
+            if share
+        ]
+        peak = {"rss": 0.0, "running": True}
+
+        def sample_memory() -> None:
+            while peak["running"]:
+                peak["rss"] = max(peak["rss"], server.rss_mib())
+                time.sleep(0.5)
+
+        sampler = threading.Thread(target=sample_memory, daemon=True)
+        sampler.start()
+        for process in workers:
+            process.start()
+        expect(out, "ready", len(workers), 900)
+        connected_rss = server.rss_mib()
+        start_at = time.time() + 2
+        answer_at = start_at + settle
+        control["answer_at"].value = answer_at
+        control["start_at"].value = start_at
+        time.sleep(max(0.0, answer_at - time.time()))
+        cpu0 = server.cpu_seconds()
+        time.sleep(max(0.0, answer_at + seconds - time.time()))
+        cpu = server.cpu_seconds() - cpu0
+        results = expect(out, "acks", len(workers), seconds + 600)
+        peak["running"] = False
+        for process in workers:
+            process.join(timeout=60)
+        server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    acks = [v for r in results for v in r["acks"]]
+    shown = [v for r in results for v in r["shown"]]
+    holding = {t: at for r in results for t, at in r["holding"].items()}
+    errors = [e for r in results for e in r["errors"]]
+    storm = all_holding(start_at, holding, candidates)
+    return {
+        "candidates": candidates,
+        "rooms": len(sizes),
+        "connect_p50_s": percentile([v for r in results for v in r["connect_s"]], 0.5),
+        "connect_p99_s": percentile([v for r in results for v in r["connect_s"]], 0.99),
+        "storm_s": storm if storm is not None else float("nan"),
+        "not_holding": candidates - len(holding),
+        "answers": len(acks),
+        "ack_p50_ms": percentile(acks, 0.5) * 1000,
+        "ack_p95_ms": percentile(acks, 0.95) * 1000,
+        "ack_p99_ms": percentile(acks, 0.99) * 1000,
+        "shown_p99_ms": percentile(shown, 0.99) * 1000,
+        "unshown": sum(r["unshown"] for r in results),
+        "submit_p99_ms": percentile([v for r in results for v in r["submits"]], 0.99) * 1000,
+        "errors": len(errors),
+        "error_samples": errors[:3],
+        "cpu_ms_per_answer": cpu / max(1, len(acks)) * 1000,
+        "cpu_share": cpu / seconds,
+        "rss_connected_mib": connected_rss,
+        "rss_peak_mib": peak["rss"],
+    }
+
+
+# ---- the ladder ---------------------------------------------------------------------------------------------------
+
+
+def chart(rows: dict[int, dict], bare_rows: dict[int, dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ns = sorted(rows)
+    figure, (latency, cpu) = plt.subplots(1, 2, figsize=(11, 4.2))
+    latency.plot(ns, [rows[n]["ack_p99_ms"] for n in ns], "o-", label="answer ack p99")
+    latency.plot(ns, [rows[n]["ack_p50_ms"] for n in ns], "o--", label="answer ack p50")
+    latency.plot(ns, [rows[n]["shown_p99_ms"] for n in ns], "s-", label="proctor event p99")
+    latency.plot(ns, [bare_rows[n]["ack_p99_ms"] for n in ns], "x:", label="bare framework ack p99")
+    latency.axhline(50, color="grey", linewidth=0.8, linestyle="--")
+    latency.set(xscale="log", yscale="log", xlabel="candidates", ylabel="ms", title="Latency against N")
+    latency.set_xticks(ns, [f"{n:,}" for n in ns])
+    latency.legend(fontsize=8)
+    cpu.plot(ns, [rows[n]["cpu_share"] * 100 for n in ns], "o-", label="Jikao server CPU, % of a core")
+    cpu.plot(ns, [bare_rows[n]["cpu_share"] * 100 for n in ns], "x:", label="bare framework CPU")
+    cpu.plot(ns, [rows[n]["storm_s"] for n in ns], "s-", label="start storm, s until all hold the paper")
+    cpu.set(xscale="log", xlabel="candidates", title="Server CPU and start storm against N")
+    cpu.set_xticks(ns, [f"{n:,}" for n in ns])
+    cpu.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ladder", default="250,500,1000,2000,5000", help="candidate counts, comma-separated")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the answering window")
+    parser.add_argument("--settle", type=float, default=20.0, help="seconds from the start signal to answering")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--chart", type=Path, help="write the chart (PNG) here")
+    args = parser.parse_args()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (50000, 50000))
+    ladder = [int(n) for n in args.ladder.split(",")]
+
+    results: dict[tuple[int, bool], list[dict]] = {}
+    for n_run in range(args.runs):
+        for n in ladder:
+            for bare in (False, True):
+                result = run(n, bare, args.seconds, args.settle)
+                results.setdefault((n, bare), []).append(result)
+                name = "bare" if bare else "jikao"
+                print(f"run {n_run + 1} {name} {n}: " + json.dumps(result, ensure_ascii=False), flush=True)
+
+    def median(n: int, bare: bool) -> dict:
+        rows = results[(n, bare)]
+        return {k: statistics.median(r[k] for r in rows) for k, v in rows[0].items() if isinstance(v, int | float)}
+
+    rows = {n: median(n, False) for n in ladder}
+    bare_rows = {n: median(n, True) for n in ladder}
+    print()
+    print(
+        "| candidates | connect p50 | connect p99 | start storm (all hold the paper) | answers | ack p50 | ack p95 "
+        "| ack p99 | proctor event p99 | submit p99 | errors | server CPU | CPU per answer | bare: CPU per answer "
+        "| ratio | bare ack p99 | RSS connected | RSS peak |"
+    )
+    print("| ---: |" + " ---: |" * 17)
+    for n in ladder:
+        r, b = rows[n], bare_rows[n]
+        print(
+            f"| {n:,} | {r['connect_p50_s']:.2f} s | {r['connect_p99_s']:.2f} s | {r['storm_s']:.1f} s "
+            f"| {r['answers']:.0f} | {r['ack_p50_ms']:.1f} ms | {r['ack_p95_ms']:.1f} ms | {r['ack_p99_ms']:.1f} ms "
+            f"| {r['shown_p99_ms']:.0f} ms | {r['submit_p99_ms']:.0f} ms | {r['errors']:.0f} "
+            f"| {r['cpu_share']:.0%} | {r['cpu_ms_per_answer']:.2f} ms | {b['cpu_ms_per_answer']:.2f} ms "
+            f"| {r['cpu_ms_per_answer'] / b['cpu_ms_per_answer']:.2f}× | {b['ack_p99_ms']:.1f} ms "
+            f"| {r['rss_connected_mib']:.0f} MiB | {r['rss_peak_mib']:.0f} MiB |"
+        )
+    print(f"\nruns per row: {args.runs} (medians); answering window {args.seconds:.0f} s")
+    if args.chart:
+        chart(rows, bare_rows, args.chart)
+        print(f"chart: {args.chart}")
+
+
+if __name__ == "__main__":
+    main()
