@@ -72,9 +72,12 @@ def backup_label(number: int) -> str:
     return f"B{number:02d}"
 
 
+MAX_BACKUPS = 500
+
+
 def default_backups(seats: int) -> int:
-    """One backup paper for every ten seats, and never fewer than three."""
-    return max(3, math.ceil(seats / 10))
+    """One backup paper for every ten seats, never fewer than three, and never more than may be asked for."""
+    return min(MAX_BACKUPS, max(3, math.ceil(seats / 10)))
 
 
 def sitting_pool(session, exam: ExamSession, refused: str = "无法组卷") -> SittingPool:
@@ -135,8 +138,8 @@ def prepare(session, exam: ExamSession, actor: str, now: datetime, backups: int 
         raise ExamError("papers_handed_out", f"本场次已有 {holding} 名考生确认入场并领取试卷，不能重新组卷。")
     seats = session.scalar(select(func.count(Candidate.id)).where(Candidate.session_id == exam.id)) or 0
     backups = default_backups(seats) if backups is None else backups
-    if not 0 <= backups <= 500:
-        raise ExamError("invalid_backups", "备用卷份数应在 0 到 500 之间。")
+    if not 0 <= backups <= MAX_BACKUPS:
+        raise ExamError("invalid_backups", f"备用卷份数应在 0 到 {MAX_BACKUPS} 之间。")
     drawn = sitting_pool(session, exam)
     rooms = []
     for room in session.scalars(select(Room).where(Room.session_id == exam.id).order_by(Room.id)):

@@ -83,3 +83,12 @@ def test_score_of_a_partly_answered_paper():
     singles = drawn["sections"][0]["items"]
     responses = {singles[0]["item_id"]: "A", singles[1]["item_id"]: "B"}  # one right, one wrong
     assert score_paper(drawn, bank, responses) == 10
+
+
+def test_backup_papers_default_to_one_in_ten_seats_within_what_may_be_asked_for():
+    from server.exam.assembly import MAX_BACKUPS, default_backups
+
+    assert default_backups(12) == 3  # never fewer than three
+    assert default_backups(1000) == 100
+    # A centre of over 5,000 seats in one sitting: its own default must not be refused.
+    assert default_backups(5010) == MAX_BACKUPS == 500
