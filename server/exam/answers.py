@@ -27,7 +27,7 @@ from server.bank.service import load_items
 from server.db import GroupCommit, Prepared
 from server.errors import ExamError
 from server.exam import service
-from server.exam.clock import clock_state
+from server.exam.clock import ClockState, clock_state
 from server.exam.feed import PROCTOR_NS, room_channel
 from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ExamSession
 from server.exam.sealing import Sheet, keep_sheet, kept_sheet, open_sealed
@@ -111,6 +111,21 @@ def save(attempt_id: int | None, device: str | None, item_id: int, response, seq
         return committer().run(lambda connection: _save(connection, attempt_id, device, item_id, response, seq, now))
     except NotPlain:
         return None
+
+
+def clock_of(attempt_id: int | None, device: str | None, now: datetime) -> ClockState:
+    """The attempt's own clock, read in two prepared statements: every exam client asks for it every 30 s, a
+    whole centre's worth of reads. Refused like any event if the login was undone or moved away."""
+    connection = db.session.connection()
+    try:
+        found = _ATTEMPT.rows(connection, {"attempt_id": attempt_id or 0})
+        if not found or found[0][1] != device:
+            raise service.session_ended()
+        row = _Row(*found[0])
+        ticks = _TICKS.rows(connection, {"room_id": row.room_id, "attempt_id": attempt_id})
+        return clock_state(timedelta(seconds=row.duration_s), [service.tick(*t) for t in ticks], now)
+    finally:
+        db.session.rollback()  # a read: nothing to keep
 
 
 def announce(saved: Saved) -> None:

@@ -238,9 +238,9 @@ class CandidateNamespace(JikaoNamespace):
     @handles()
     def on_sync_clock(self):
         """Client re-syncs its countdown; acks ``{ok, clock}`` from the server's clock."""
-        attempt = current_attempt()
-        clock = service.attempt_clock(db.session, attempt, now())
-        return {"ok": True, "clock": service.clock_view(clock, now())}
+        at = now()
+        clock = answers.clock_of(session.get("attempt_id"), session.get("device"), at)
+        return {"ok": True, "clock": service.clock_view(clock, at)}
 
     @handles(AnswerIn)
     def on_answer(self, data: AnswerIn):

@@ -252,3 +252,16 @@ def test_a_sitting_may_make_up_the_lost_time_by_itself(proctor, candidate, make_
     [extend] = [e for e in stored(app, ClockEvent) if e.kind == "extend"]
     assert (extend.seconds, extend.actor_id) == (180, None)
     assert elsewhere.state()["clock"]["remaining_ms"] == (90 - 1) * 60_000  # only the minute answered was used
+
+
+def test_the_clock_sync_tells_the_candidate_what_the_state_says(proctor, candidate, make_candidate, clock):
+    candidate_id = started(candidate, proctor)
+    assert proctor.emit("extend", {"room_id": proctor.room_id(), "minutes": 15, "reason": "停电已恢复，补足时间"})["ok"]
+    assert proctor.emit("pause_candidate", {"candidate_id": candidate_id, "reason": "电脑故障，换机"})["ok"]
+    clock.advance(minutes=3)
+    synced = candidate.emit("sync_clock", {})
+    assert synced["ok"] and synced["clock"] == candidate.state()["clock"]
+    assert synced["clock"]["deadline"] == "2026-11-21T02:48:00+00:00"  # 15 minutes more, 3 paused so far
+    assert proctor.emit("allow_move", {"candidate_id": candidate_id, "reason": "显示器损坏"})["ok"]
+    make_candidate(candidate.ticket).login()  # the computer it moved to holds the login now
+    assert candidate.emit("sync_clock", {})["error"]["code"] == "session_ended"
