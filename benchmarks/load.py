@@ -30,10 +30,12 @@ import asyncio
 import json
 import math
 import multiprocessing
+import os
 import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -128,6 +130,7 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
     limit = asyncio.Semaphore(50)  # logins at once in this process
     connect_s: list[float] = []
     holding: dict[str, float] = {}
+    papers: dict[str, dict] = {}
     acks: list[float] = []
     submits: list[float] = []
     shown: list[float] = []
@@ -164,6 +167,7 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
         def on_state(state):
             if signal["at"] is not None and ticket not in holding and state.get("paper"):
                 holding[ticket] = time.time()
+                papers[ticket] = state["paper"]  # as the exam client, which renders what is pushed
 
         began = time.monotonic()
         async with limit:
@@ -210,8 +214,10 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
         deadline = time.time() + 120
         while ticket not in holding and time.time() < deadline:
             await asyncio.sleep(0.05)
-        state = (await client.call("get_state", {}, namespace="/candidate", timeout=60))["state"]
-        items = [i for s in state["paper"]["sections"] for i in s["items"] if i["type"] == "single"]
+        paper = papers.get(ticket)
+        if paper is None:  # never pushed (the bare server's is there from the connection on): asked for
+            paper = (await client.call("get_state", {}, namespace="/candidate", timeout=60))["state"]["paper"]
+        items = [i for s in paper["sections"] for i in s["items"] if i["type"] == "single"]
         plan = candidate_plan(rng, seconds, len(items))
         seq, answered = 0, 0
         syncs = asyncio.create_task(sync_clock(client))
@@ -328,6 +334,10 @@ def run(candidates: int, bare: bool, seconds: float, settle: float) -> dict:
         control["start_at"].value = start_at
         time.sleep(max(0.0, answer_at - time.time()))
         cpu0 = server.cpu_seconds()
+        if os.environ.get("BENCH_PYSPY"):  # a sampled profile of the server in the answering window
+            spy = Path(sys.executable).with_name("py-spy")
+            command = [str(spy), "record", "-p", str(server.process.pid), "-d", str(int(seconds)), "-f", "raw"]
+            subprocess.Popen([*command, "-o", os.environ["BENCH_PYSPY"]], stdout=subprocess.DEVNULL)
         time.sleep(max(0.0, answer_at + seconds - time.time()))
         cpu = server.cpu_seconds() - cpu0
         results = expect(out, "acks", len(workers), seconds + 600)
@@ -402,7 +412,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--chart", type=Path, help="write the chart (PNG) here")
     args = parser.parse_args()
-    resource.setrlimit(resource.RLIMIT_NOFILE, (50000, 50000))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
     ladder = [int(n) for n in args.ladder.split(",")]
 
     results: dict[tuple[int, bool], list[dict]] = {}
