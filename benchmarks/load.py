@@ -123,8 +123,7 @@ def load_processes(candidates: int) -> int:
 
 
 async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control: dict, out) -> None:
-    import socketio
-    from proctor_live import PASSWORD, http_login
+    from proctor_live import PASSWORD, connect, http_login
 
     rng = random.Random(rooms[0]["index"])
     limit = asyncio.Semaphore(50)  # logins at once in this process
@@ -141,15 +140,6 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
     def failed(what: str, reply) -> None:
         errors.append(f"{what}: {json.dumps(reply, ensure_ascii=False)[:200]}")
 
-    async def socket(namespace: str, cookie: str, handlers: dict):
-        client = socketio.AsyncClient(reconnection=False)
-        for event, handler in handlers.items():
-            client.on(event, handler, namespace=namespace)
-        await client.connect(
-            url, namespaces=[namespace], transports=["websocket"], headers={"Cookie": cookie}, wait_timeout=60
-        )
-        return client
-
     async def console_of(room: dict):
         def on_seat(seat):
             at = sent.pop((seat["candidate_id"], seat.get("answered", -1)), None)
@@ -158,7 +148,7 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
 
         async with limit:
             cookie = await http_login(url, "/api/auth/login", {"username": room["username"], "password": PASSWORD})
-        console = await socket("/proctor", cookie, {"seat_update": on_seat, "seat_progress": on_seat})
+        console = await connect(url, "/proctor", cookie, {"seat_update": on_seat, "seat_progress": on_seat})
         reply = await console.call("watch_room", {"room_id": room["room_id"]}, namespace="/proctor", timeout=60)
         room["ids"] = {s["ticket"]: s["candidate_id"] for s in reply["room"]["seats"]}
         return console
@@ -172,7 +162,7 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
         began = time.monotonic()
         async with limit:
             cookie = "" if bare else await http_login(url, "/api/candidate/login", {"ticket": ticket})
-        client = await socket("/candidate", cookie, {"state": on_state})
+        client = await connect(url, "/candidate", cookie, {"state": on_state})
         connect_s.append(time.monotonic() - began)
         return ticket, client
 
