@@ -45,12 +45,12 @@ def notify_seat(candidate: Candidate) -> None:
     """Tell the proctors watching the candidate's room how the seat stands now."""
     from server.proctor.service import seat_view
 
-    send_seat(candidate, seat_view(db.session, candidate, now()))
+    send_seat(candidate.room_id, seat_view(db.session, candidate, now()))
 
 
-def send_seat(candidate: Candidate, view: dict) -> None:
+def send_seat(room_id: int, view: dict) -> None:
     """A seat view already built (from what was just committed) to the room's proctors."""
-    socketio.emit("seat_update", view, to=room_channel(candidate.room_id), namespace=PROCTOR_NS)
+    socketio.emit("seat_update", view, to=room_channel(room_id), namespace=PROCTOR_NS)
 
 
 def notify_room(room) -> None:

@@ -118,14 +118,22 @@ def clock_of(attempt_id: int | None, device: str | None, now: datetime) -> Clock
     whole centre's worth of reads. Refused like any event if the login was undone or moved away."""
     connection = db.session.connection()
     try:
-        found = _ATTEMPT.rows(connection, {"attempt_id": attempt_id or 0})
-        if not found or found[0][1] != device:
-            raise service.session_ended()
-        row = _Row(*found[0])
-        ticks = _TICKS.rows(connection, {"room_id": row.room_id, "attempt_id": attempt_id})
-        return clock_state(timedelta(seconds=row.duration_s), [service.tick(*t) for t in ticks], now)
+        return _clock(connection, attempt_id, _attempt_row(connection, attempt_id, device), now)
     finally:
         db.session.rollback()  # a read: nothing to keep
+
+
+def _attempt_row(connection, attempt_id: int | None, device: str | None) -> _Row:
+    """The attempt the browser holds; refused if the proctor undid the login or it moved away."""
+    found = _ATTEMPT.rows(connection, {"attempt_id": attempt_id or 0})
+    if not found or found[0][1] != device:
+        raise service.session_ended()
+    return _Row(*found[0])
+
+
+def _clock(connection, attempt_id: int, row: _Row, now: datetime) -> ClockState:
+    ticks = _TICKS.rows(connection, {"room_id": row.room_id, "attempt_id": attempt_id})
+    return clock_state(timedelta(seconds=row.duration_s), [service.tick(*t) for t in ticks], now)
 
 
 def announce(saved: Saved) -> None:
@@ -135,16 +143,10 @@ def announce(saved: Saved) -> None:
 
 
 def _save(connection, attempt_id: int, device, item_id: int, response, seq: int, now: datetime) -> Saved:
-    found = _ATTEMPT.rows(connection, {"attempt_id": attempt_id})
-    if not found or found[0][1] != device:
-        raise service.session_ended()
-    row = _Row(*found[0])
+    row = _attempt_row(connection, attempt_id, device)
     if row.status != "confirmed" or row.paper_sealed is None:
         raise NotPlain
-    ticks = [
-        service.tick(*found) for found in _TICKS.rows(connection, {"room_id": row.room_id, "attempt_id": attempt_id})
-    ]
-    if not clock_state(timedelta(seconds=row.duration_s), ticks, now).running:
+    if not _clock(connection, attempt_id, row, now).running:
         raise NotPlain  # not started, paused or over: the full path refuses or submits
     sheet = _sheet(connection, attempt_id, row)
     item = sheet.items.get(item_id)

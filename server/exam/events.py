@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 from server.db import Prepared, on_gevent, write_transaction
 from server.errors import ExamError
 from server.exam import answers, outage, service
-from server.exam.feed import PROCTOR_NS, room_channel
 from server.exam.models import Attempt, Candidate, Room
 from server.extensions import db, socketio
 from server.live import (
@@ -144,7 +143,7 @@ def welcome(batch: list[tuple[str, tuple[int, str]]], queued: bool = False) -> N
     for sid, attempt_id, state, room_id, seat in welcomed:
         to = attempt_channel(attempt_id) if attempt_id in finished else sid
         socketio.emit("state", state, to=to, namespace=CANDIDATE_NS)
-        socketio.emit("seat_update", seat, to=room_channel(room_id), namespace=PROCTOR_NS)
+        send_seat(room_id, seat)
 
 
 def _attempts_of(ids: set[int]) -> dict[int, Attempt]:
@@ -264,7 +263,7 @@ class CandidateNamespace(JikaoNamespace):
                 "answered": seat["answered"],
                 "total": seat["total"],
             }
-        send_seat(attempt.candidate, seat)
+        send_seat(attempt.candidate.room_id, seat)
         return reply
 
     @handles(FlagIn)

@@ -250,20 +250,27 @@ def room_attempts(session, room_id: int) -> list[Attempt]:
     return load_attempts(session, Attempt.candidate_id.in_(select(Candidate.id).where(Candidate.room_id == room_id)))
 
 
-def read_ahead(session, attempts: list[Attempt]) -> None:
-    """Read in three queries what the states and seat views of ``attempts`` would read one seat at a time
-    (their rooms' clock events, each room's announcements, each candidate's warnings), and remember it for
-    this unit of work. For the welcome of many screens at once (every screen of the centre after a restart)."""
-    memo = session.info.setdefault(MEMO, {})
-    rooms = {a.candidate.room_id for a in attempts}
-    by_room: dict[int, list[tuple[int | None, Tick]]] = {room_id: [] for room_id in rooms}
+def rooms_ticks(session, room_ids: set[int]) -> dict[int, list[tuple[int | None, Tick]]]:
+    """Every clock event of the rooms in one query, by room, each with its owner (None: the room's own)."""
+    by_room: dict[int, list[tuple[int | None, Tick]]] = {room_id: [] for room_id in room_ids}
     rows = session.execute(
         select(ClockEvent.room_id, ClockEvent.attempt_id, ClockEvent.kind, ClockEvent.at, ClockEvent.seconds).where(
-            ClockEvent.room_id.in_(rooms)
+            ClockEvent.room_id.in_(room_ids)
         )
     )
     for room_id, owner, kind, at, seconds in rows:
         by_room[room_id].append((owner, tick(kind, at, seconds, owner)))
+    return by_room
+
+
+def read_ahead(session, attempts: list[Attempt]) -> None:
+    """Read at once what the states and seat views of ``attempts`` would read one seat at a time (their rooms'
+    clock events and each candidate's warnings in a query each, the announcements in one per room), and
+    remember it for this unit of work. For the welcome of many screens at once (a whole centre after a
+    restart) and for a room's start signal."""
+    memo = session.info.setdefault(MEMO, {})
+    rooms = {a.candidate.room_id for a in attempts}
+    by_room = rooms_ticks(session, rooms)
     for room_id, ticks in by_room.items():
         memo[("clock", room_id, None)] = [t for owner, t in ticks if owner is None]
     for attempt in attempts:
@@ -334,14 +341,7 @@ def running_clocks(session, now: datetime) -> list[RunningClock]:
     ).all()
     if not attempts:
         return []
-    by_room: dict[int, list[tuple[int | None, Tick]]] = {}
-    rows = session.execute(
-        select(ClockEvent.room_id, ClockEvent.attempt_id, ClockEvent.kind, ClockEvent.at, ClockEvent.seconds).where(
-            ClockEvent.room_id.in_({room_id for _, room_id, *_ in attempts})
-        )
-    )
-    for room_id, owner, kind, at, seconds in rows:
-        by_room.setdefault(room_id, []).append((owner, tick(kind, at, seconds, owner)))
+    by_room = rooms_ticks(session, {room_id for _, room_id, *_ in attempts})
     result = []
     own = {owner for ticks in by_room.values() for owner, _ in ticks if owner is not None}
     room_clocks: dict[int, ClockState] = {}  # most seats keep their room's clock: worked out once a room
