@@ -266,14 +266,9 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
 
 
 def worker(url: str, rooms: list[dict], bare: bool, seconds: float, control: dict, out) -> None:
-    import logging
+    from proctor_live import run_load
 
-    resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
-    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
-    try:
-        asyncio.run(drive(url, rooms, bare, seconds, control, out))
-    except Exception as exc:  # reported to the parent, which prints it
-        out.put({"failed": repr(exc)})
+    run_load(drive(url, rooms, bare, seconds, control, out), out)
 
 
 # ---- one run: one N, Jikao or the bare server ---------------------------------------------------------------------

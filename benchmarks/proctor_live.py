@@ -283,12 +283,21 @@ async def drive(url: str, rooms: list[dict], start_at: float, seconds: float, in
         await client.disconnect()
 
 
-def worker(url: str, rooms: list[dict], start_at: float, seconds: float, interval: float, out) -> None:
+def run_load(coroutine, out) -> None:
+    """The body of a load process: room for thousands of sockets, no log line per socket a server closes, and
+    a failure reported to the parent (which prints it) rather than lost with the process."""
+    import logging
+
     resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
     try:
-        asyncio.run(drive(url, rooms, start_at, seconds, interval, out))
-    except Exception as exc:  # reported to the parent, which prints it
+        asyncio.run(coroutine)
+    except Exception as exc:
         out.put({"failed": repr(exc)})
+
+
+def worker(url: str, rooms: list[dict], start_at: float, seconds: float, interval: float, out) -> None:
+    run_load(drive(url, rooms, start_at, seconds, interval, out), out)
 
 
 # ---- one run ---------------------------------------------------------------------------------------------

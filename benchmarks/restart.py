@@ -30,10 +30,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import multiprocessing
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -45,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from proctor_live import PASSWORD, Server, http_login, percentile, seed_site  # noqa: E402
+from proctor_live import PASSWORD, Server, http_login, percentile, run_load, seed_site  # noqa: E402
 
 
 async def candidates_of(url: str, rooms: list[dict], go, out, bare: bool) -> None:
@@ -139,12 +137,7 @@ async def candidates_of(url: str, rooms: list[dict], go, out, bare: bool) -> Non
 
 
 def worker(url: str, rooms: list[dict], go, out, bare: bool) -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
-    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # a line per socket the kill cut
-    try:
-        asyncio.run(candidates_of(url, rooms, go, out, bare))
-    except Exception as exc:  # reported to the parent, which prints it
-        out.put({"failed": repr(exc)})
+    run_load(candidates_of(url, rooms, go, out, bare), out)
 
 
 async def confirm_and_start(url: str, rooms: list[dict]) -> None:
