@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian's Chromium (Playwright's own browser download does not work here) and a Chinese font.
+# Debian's Chromium (Playwright's own browser download does not work here) and a Chinese font; PostgreSQL,
+# Redis and nginx for the scale-out tests (each started privately on loopback by the tests themselves).
 missing=()
-for package in chromium fonts-wqy-microhei; do
+for package in chromium fonts-wqy-microhei postgresql redis-server nginx; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if ((${#missing[@]})); then

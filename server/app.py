@@ -30,6 +30,8 @@ DEFAULTS = {
     "ASYNC_MODE": "threading",  # ``jikao serve`` runs gevent
     "SOCKET_MAX_PAYLOAD": 64 * 1024,
     "SWEEP_INTERVAL": 1.0,
+    "WORKER": "local",  # this server process's name among several over one database (``jikao serve``: host:port)
+    "MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0: several server processes share their sockets' events
     "AUTO_UPGRADE": True,
     "BANK_SCRYPT_N": 2**15,  # scrypt cost for the key holders' passphrases (tests use less)
     "PDF_FONT": None,  # a TrueType font with Chinese glyphs for printed PDFs (default: see server.proctor.record)
@@ -110,6 +112,8 @@ def _bind_extensions(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
         serializer=JsonPacket,
+        message_queue=app.config["MESSAGE_QUEUE"],  # several server processes: docs/deployment.md
+        channel="jikao",
     )
 
 

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,12 +37,86 @@ def main() -> None:
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (the exam LAN).")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
-def serve(host: str, port: int, data: str) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Server processes, on consecutive ports from --port, behind nginx (PostgreSQL and Redis; docs/deployment.md).",
+)
+def serve(host: str, port: int, data: str, workers: int) -> None:
     """Run the exam server."""
-    app = _app(data, ASYNC_MODE="gevent")
+    if workers > 1:
+        _serve_workers(host, port, data, workers)
+        return
+    worker = os.environ.get("JIKAO_WORKER") or f"{socket.gethostname()}:{port}"
+    app = _app(data, ASYNC_MODE="gevent", WORKER=worker)
     _open_bank(app)
     click.echo(f"Jikao 正在运行: http://{host}:{port}/  (数据目录 {app.config['DATA_DIR']}; Ctrl-C 停止)")
     _run(app, host, port)
+
+
+# A worker that exits by itself is started again after this long (a crash loop stays visible, not hot).
+RESTART_AFTER_S = 1.0
+
+
+def _serve_workers(host: str, port: int, data: str, workers: int) -> None:
+    """Several server processes over one PostgreSQL database, sharing their sockets' events through the message
+    queue (Redis), each on its own port (``port`` … ``port + workers - 1``) behind nginx with sticky sessions
+    (docs/deployment.md). This process only supervises: it upgrades the schema once, asks the custodians'
+    passphrases once for all, starts the workers, starts again one that exits, and stops them all on
+    SIGTERM or Ctrl-C."""
+    import subprocess
+    import time
+
+    if not os.environ.get("JIKAO_DATABASE_URL", "").startswith("postgresql"):
+        raise click.ClickException(
+            "多个服务进程需要共用 PostgreSQL 数据库：请设置 JIKAO_DATABASE_URL=postgresql://… (docs/deployment.md)"
+        )
+    if not os.environ.get("JIKAO_MESSAGE_QUEUE"):
+        raise click.ClickException(
+            "多个服务进程需要消息队列：请设置 JIKAO_MESSAGE_QUEUE=redis://127.0.0.1:6379/0 (docs/deployment.md)"
+        )
+    app = _app(data)  # the schema upgraded here, once, before any worker starts
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with app.app_context():
+        from server.bank import keys
+        from server.extensions import db as database
+
+        if keys.stored_keyring(database.session) is not None:
+            for holder, passphrase in _passphrases(("custodian_a", "custodian_b")).items():
+                env[ENV_OF[holder]] = passphrase  # each worker opens the bank with them
+    ports = [port + i for i in range(workers)]
+
+    def start(worker_port: int) -> subprocess.Popen:
+        command = [sys.executable, "-m", "server", "serve", "--host", host, "--port", str(worker_port), "--data", data]
+        return subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
+
+    running = {worker_port: start(worker_port) for worker_port in ports}
+    stopping = []
+
+    def stop(*_):
+        stopping.append(True)
+        for process in running.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"Jikao: {workers} 个服务进程，端口 {ports[0]}–{ports[-1]} (Ctrl-C 停止)")
+    while True:
+        for worker_port, process in list(running.items()):
+            code = process.poll()
+            if code is not None and not stopping:
+                logging.getLogger("jikao.workers").warning(
+                    "worker on port %s exited (%s); starting it again", worker_port, code
+                )
+                time.sleep(RESTART_AFTER_S)
+                running[worker_port] = start(worker_port)
+        if stopping and all(process.poll() is not None for process in running.values()):
+            break
+        time.sleep(0.2)  # the supervisor's look at its workers
+    click.echo("Jikao 已停止 (stopped)")
 
 
 @main.command()
@@ -870,6 +945,28 @@ def _tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def _others_serving(app, worker: str) -> bool:
+    """Is another worker of this database serving (a scale-out, docs/deployment.md)? One that beat in the last
+    seconds may also have just died with this one: wait (up to ``outage.ALIVE_WITHIN_S``) for a beat of it."""
+    import time
+
+    from server.exam import outage
+    from server.extensions import db as database
+    from server.timeutil import now
+
+    with app.app_context():
+        before = outage.recent_beats(database.session, worker, now())
+        deadline = time.monotonic() + outage.ALIVE_WITHIN_S
+        while before and time.monotonic() < deadline:
+            database.session.rollback()
+            time.sleep(0.25)  # the workers beat every second
+            after = outage.recent_beats(database.session, worker, now())
+            if any(after.get(other, beat) > beat for other, beat in before.items()):
+                return True
+        database.session.rollback()
+    return False
+
+
 def _run(app, host: str, port: int) -> None:
     import gevent
 
@@ -888,9 +985,13 @@ def _run(app, host: str, port: int) -> None:
     from server.extensions import db as database
     from server.timeutil import now
 
+    starting_at = app.config["CLOCK"]()
+    worker = app.config["WORKER"]
+    alone = not _others_serving(app, worker)
     with app.app_context(), write_transaction(database.session):
-        reset_presence(database.session, now())
-        for recovery in outage.recover(database.session, now()):  # before any clock is swept or any client served
+        reset_presence(database.session, now(), worker, alone)
+        recoveries = outage.recover(database.session, now(), worker, alone, starting_at)
+        for recovery in recoveries:  # before any clock is swept or any client served
             click.echo(
                 f"考场 {recovery.room_id}: 服务器中断 {recovery.lost_s} 秒，"
                 + ("已自动补时" if recovery.made_up else "超过 30 分钟，已暂停计时，等待主考决定")

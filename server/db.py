@@ -86,6 +86,31 @@ def _dbapi(connection):
     return connection.connection.dbapi_connection
 
 
+def on_postgresql(connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+# The key of the PostgreSQL advisory lock that makes the database's writers one at a time across every
+# server process of a scale-out (docs/deployment.md), as ``_write_lock`` does within one process.
+WRITER_LOCK_KEY = 0x4A494B41  # "JIKA"
+
+
+def one_writer(connection) -> None:
+    """Wait, inside the transaction just begun, until no other server process is writing (PostgreSQL). The lock
+    goes with the transaction's commit or rollback. SQLite needs nothing: it admits one writer at a time."""
+    if on_postgresql(connection):
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
+
+
+def durable_commit(connection) -> None:
+    """Commit the driver's transaction under ``connection``. SQLite's fsync blocks the calling thread, so when
+    serving on gevent it runs on an OS thread; psycopg2 made cooperative (psycogreen) waits on the event loop."""
+    if on_postgresql(connection):
+        _dbapi(connection).commit()
+    else:
+        off_loop(_dbapi(connection).commit)
+
+
 def off_loop(function: Callable, *args):
     """Run ``function`` on an OS thread of gevent's pool while this greenlet waits, when serving on gevent;
     otherwise just call it. For the fsync of a commit: SQLite and the PostgreSQL driver release the GIL."""
@@ -107,9 +132,10 @@ def write_transaction(session) -> Iterator:
         session.expire_all()
         session.info.pop(MEMO, None)  # reads remembered before the lock are not to be trusted under it
         try:
+            one_writer(session.connection())
             yield session
             session.flush()  # the statements, on the event loop as always
-            off_loop(_dbapi(session.connection()).commit)  # the fsync, on an OS thread when serving
+            durable_commit(session.connection())  # the fsync, on an OS thread when serving from SQLite
             session.commit()  # nothing left to write: the bookkeeping and the listeners, here
         except BaseException:
             session.rollback()
@@ -188,7 +214,8 @@ class GroupCommit:
     ``work`` must check everything before it writes and refuse with :class:`ExamError` before writing
     anything: such a refusal goes to its caller alone. A batch has no savepoints, so any other failure rolls
     the whole batch back and every caller in it gets the error (the exam clients' journals send again).
-    Batches hold this process's write lock, so they never race a unit of work of :func:`write_transaction`.
+    Batches hold this process's write lock (and on PostgreSQL the database's writer lock, see :func:`one_writer`),
+    so they never race a unit of work of :func:`write_transaction`.
     """
 
     def __init__(self, engine, app=None, batching: bool | None = None):
@@ -204,6 +231,7 @@ class GroupCommit:
     def run(self, work: Callable):
         if not self.batching:  # threads (the Flask test client, the CLI): a batch of one, committed here
             with _write_lock, self.engine.connect() as connection:
+                one_writer(connection)
                 result = work(connection)
                 connection.commit()
                 self.batches += 1
@@ -229,7 +257,6 @@ class GroupCommit:
             self.flushing = False
 
     def _commit(self, batch: list) -> None:
-        import gevent
 
         from server.errors import ExamError
 
@@ -240,12 +267,13 @@ class GroupCommit:
                     self.connection = self.engine.connect()
                 connection = self.connection
                 try:
+                    one_writer(connection)
                     for work, _ in batch:
                         try:
                             outcomes.append(work(connection))
                         except ExamError as refused:  # checked before anything was written: the others go on
                             outcomes.append(_Refused(refused))
-                    gevent.get_hub().threadpool.apply(_dbapi(connection).commit)  # the fsync, off the event loop
+                    durable_commit(connection)  # the fsync, off the event loop
                     connection.commit()  # nothing left to write: the bookkeeping, on the event loop
                 except BaseException:
                     self.connection = None  # rolled back and given up: the next batch starts afresh
@@ -299,6 +327,7 @@ def upgrade(engine: Engine) -> None:
     if current is not None and current != head and engine.dialect.name == "sqlite":
         _backup_sqlite(engine, f"before-{head}")
     with engine.begin() as connection:
+        one_writer(connection)  # workers starting together over PostgreSQL upgrade one after the other
         command.upgrade(alembic_config(connection), "head")
     engine.dispose()  # every later connection starts fresh, with the connect-time pragmas (foreign keys on)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, jsonify, send_from_directory
+from flask import Blueprint, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 
 import admin_console
@@ -79,6 +79,7 @@ def admin_asset(name: str):
 
 @bp.get("/healthz")
 def healthz():
-    """200 with a small JSON body once the server answers and its database does."""
+    """200 with a small JSON body once the server answers and its database does; names the server process
+    (behind nginx, the one this computer is sent to)."""
     db.session.execute(text("SELECT 1"))
-    return jsonify(status="ok", time=iso(now()))
+    return jsonify(status="ok", time=iso(now()), worker=current_app.config["WORKER"])

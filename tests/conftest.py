@@ -139,12 +139,14 @@ def free_port() -> int:
 class LiveServer:
     """``jikao serve`` as a real process on loopback, waited for by polling /healthz."""
 
-    def __init__(self, data_dir: Path, custodians: dict, port: int | None = None):
+    def __init__(self, data_dir: Path, custodians: dict, port: int | None = None, env: dict | None = None):
         self.data_dir = data_dir
+        self.env = env or {}  # e.g. the database and message queue of a scale-out
         self.port = port or free_port()  # a restart after a crash comes back on the same port
         self.url = f"http://127.0.0.1:{self.port}"
         self.custodians = custodians
-        self.log = open(data_dir / "server.log", "ab")  # noqa: SIM115  (closed in stop)
+        self.log_path = data_dir / f"server-{self.port}.log"
+        self.log = open(self.log_path, "ab")  # noqa: SIM115  (closed in stop)
         self.start()
 
     def start(self) -> None:
@@ -170,12 +172,13 @@ class LiveServer:
                 "PYTHONUNBUFFERED": "1",
                 "JIKAO_CUSTODIAN_A": self.custodians["custodian_a"],
                 "JIKAO_CUSTODIAN_B": self.custodians["custodian_b"],
+                **self.env,
             },
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {(self.data_dir / 'server.log').read_text()}")
+                raise RuntimeError(f"server exited: {self.log_path.read_text()}")
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return

@@ -13,7 +13,16 @@ from server import audit
 from server.errors import ExamError
 from server.exam import discipline, feed, outage
 from server.exam.models import Attempt, Room
-from server.exam.service import attempt_clock, duration_text, phase, record_clock, room_clock, staff_name, submit
+from server.exam.service import (
+    attempt_clock,
+    duration_text,
+    forget_presence,
+    phase,
+    record_clock,
+    room_clock,
+    staff_name,
+    submit,
+)
 from server.timeutil import iso
 
 MAX_EXTENSION_MIN = 120
@@ -220,6 +229,7 @@ def allow_move(session, attempt: Attempt | None, reason: str, actor_id: int, now
     attempt.device_token = f"moved:{now.timestamp():.0f}"  # no browser holds this: the old one is out
     # The old computer's sockets are closed now, and their closing is no longer this attempt's: not counted.
     attempt.connections = 0
+    forget_presence(session, attempt.id)
     attempt.disconnected_at = attempt.disconnected_at or attempt.last_seen_at or now  # its last sign of life
     audit.record(session, now, f"account:{actor_id}", "candidate.allow_move", f"attempt:{attempt.id}", reason=reason)
     feed.about(session, attempt.candidate, "move", f"批准换机：{reason}（{staff_name(session, actor_id)}）", now)

@@ -117,6 +117,8 @@ def welcome(batch: list[tuple[str, tuple[int, str]]], queued: bool = False) -> N
         attempts = _attempts_of({attempt_id for _, (attempt_id, _) in batch})
         service.read_ahead(db.session, list(attempts.values()))
         service.render_papers(db.session, list(attempts.values()))
+        worker = current_app.config["WORKER"]
+        held = service.presence_ahead(db.session, worker, list(attempts))
         mine = []
         for sid, (attempt_id, device) in batch:
             attempt = attempts.get(attempt_id)
@@ -125,7 +127,7 @@ def welcome(batch: list[tuple[str, tuple[int, str]]], queued: bool = False) -> N
                 continue
             if service.close_if_time_up(db.session, attempt, now()):
                 finished.append(attempt.id)
-            service.connected(db.session, attempt, now())
+            service.connected(db.session, attempt, now(), worker, held)
             mine.append((sid, attempt))
         rooms = {attempt.candidate.room_id: attempt.candidate.room for _, attempt in mine}
         back = [room for room in rooms.values() if outage.room_back(db.session, room, now())]  # network back
@@ -210,8 +212,9 @@ class CandidateNamespace(JikaoNamespace):
                 if _AWAITING.pop(request.sid, None) is not None:  # closed before its welcome: never present
                     return
                 attempt = current_attempt()
-                service.disconnected(db.session, attempt, now())
-                dropped = outage.room_dropped(db.session, attempt.candidate.room, now())  # all went silent
+                worker = current_app.config["WORKER"]
+                service.disconnected(db.session, attempt, now(), worker)
+                dropped = outage.room_dropped(db.session, attempt.candidate.room, now(), worker)  # all went silent
         except ExamError:
             return  # a login the proctor undid, or a browser that lost its ticket: nothing to show
         notify_seat(attempt.candidate)

@@ -255,11 +255,24 @@ class ClockEvent(Base):
 
 
 class ServerHeartbeat(Base):
-    """One row: when the serving process last showed it was alive (every couple of seconds), and since when
-    it has been serving. At the next start, the time since the last beat is the outage to make up."""
+    """One row per serving process (a worker, named by ``WORKER``): when it last showed it was alive (every
+    second), and since when it has been serving. At a start with no other worker alive, the time since the
+    last beat of any is the outage to make up (see ``server.exam.outage``)."""
 
     __tablename__ = "server_heartbeat"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    worker: Mapped[str] = mapped_column(String(100), unique=True, default="", server_default="")
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SocketPresence(Base):
+    """How many exam-client sockets of an attempt a worker holds. ``Attempt.connections`` is their sum; these
+    rows say which worker's they are, so that a worker that died (or restarts) takes back its own alone."""
+
+    __tablename__ = "socket_presence"
+
+    worker: Mapped[str] = mapped_column(String(100), primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), primary_key=True)
+    sockets: Mapped[int] = mapped_column(default=0)

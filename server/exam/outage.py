@@ -34,13 +34,15 @@ from server.exam import feed
 from server.exam.clock import clock_state
 from server.exam.discipline import record_incident
 from server.exam.models import Attempt, Candidate, ClockEvent, Room, ServerHeartbeat
-from server.exam.service import duration_text, read_ticks, record_clock, room_clock
+from server.exam.service import duration_text, read_ticks, record_clock, release_worker, room_clock
 from server.timeutil import local
 
 MAKE_UP_MAX_S = 30 * 60
 ROOM_MIN_SEATS = 3  # fewer computers going silent together say nothing about the room's network
 SILENT_WITHIN_S = 30  # a dead link is noticed by each socket within a ping interval and timeout (10 + 10 s)
 NETWORK_DOWN = "考场网络中断"
+ALIVE_WITHIN_S = 10  # another worker that beat this recently may be serving: a starting worker looks again
+DEAD_AFTER_S = 30  # a worker silent this long is dead (a busy one's beat may wait seconds for the database)
 _stopping = False  # set when the server is told to stop: its own closing of every socket is no network drop
 
 
@@ -56,40 +58,80 @@ class Recovery:
     made_up: bool  # False: paused for the chief examiner
 
 
-def beat(session, now: datetime) -> None:
-    """Record that the server is alive now (the caller commits)."""
-    row = session.get(ServerHeartbeat, 1)
+def beat(session, now: datetime, worker: str) -> None:
+    """Record that this worker is alive now (the caller commits)."""
+    row = _row_of(session, worker)
     if row is None:
-        session.add(ServerHeartbeat(id=1, beat_at=now, started_at=now))
+        session.add(ServerHeartbeat(worker=worker, beat_at=now, started_at=now))
     else:
         row.beat_at = now
 
 
-def recover(session, now: datetime) -> list[Recovery]:
-    """At start: make up (or hold) the time every running room lost while the server was down."""
-    row = session.get(ServerHeartbeat, 1)
+def _row_of(session, worker: str) -> ServerHeartbeat | None:
+    return session.scalar(select(ServerHeartbeat).where(ServerHeartbeat.worker == worker))
+
+
+def recent_beats(session, worker: str, now: datetime) -> dict[str, datetime]:
+    """The other workers that beat within :data:`ALIVE_WITHIN_S`: perhaps serving still, perhaps just died."""
+    query = select(ServerHeartbeat.worker, ServerHeartbeat.beat_at).where(
+        ServerHeartbeat.worker != worker, ServerHeartbeat.beat_at >= now - timedelta(seconds=ALIVE_WITHIN_S)
+    )
+    return dict(session.execute(query).all())
+
+
+def recover(session, now: datetime, worker: str, alone: bool = True, starting_at: datetime | None = None):
+    """At a worker's start: make up (or hold) the time every running room lost while the server was down.
+
+    ``alone``: no other worker of this database is serving (see ``jikao serve``), so the candidates could not
+    answer since the last sign of life of any. With another worker serving there was no outage: its candidates
+    went on, and this worker's reconnected to it. Workers that start together after a power cut each find
+    themselves alone: the first to get here makes the time up, and the others (``starting_at``: when this
+    one began starting) find its row started since and make up nothing again."""
+    row = _row_of(session, worker)
+    others = session.scalars(select(ServerHeartbeat).where(ServerHeartbeat.worker != worker)).all()
+    recovered_by_another = starting_at is not None and any(other.started_at >= starting_at for other in others)
     recoveries = []
-    down_since = _last_sign_of_life(session, row)
-    if down_since is not None and now > down_since:
+    down_since = _last_sign_of_life(session, [r for r in (row, *others) if r is not None])
+    if alone and not recovered_by_another and down_since is not None and now > down_since:
         lost_s = math.ceil((now - down_since).total_seconds())
         for room in session.scalars(select(Room).where(Room.started_at.isnot(None)).order_by(Room.id)):
             if room_clock(session, room, down_since).running:
                 recoveries.append(_recover_room(session, room, down_since, lost_s, now))
     if row is None:
-        session.add(ServerHeartbeat(id=1, beat_at=now, started_at=now))
+        session.add(ServerHeartbeat(worker=worker, beat_at=now, started_at=now))
     else:
         row.beat_at = row.started_at = now
     return recoveries
 
 
-def _last_sign_of_life(session, row: ServerHeartbeat | None) -> datetime | None:
-    """When the server was last known alive: its heartbeat, or a candidate's activity it stored later. A busy
-    server's heartbeat waits its turn for the database behind the events it serves (after a restart, a whole
-    centre's reconnections), so the heartbeat alone could make an outage look longer than it was."""
-    if row is None:
+def _last_sign_of_life(session, rows: list[ServerHeartbeat]) -> datetime | None:
+    """When the server was last known alive: the last heartbeat of any worker, or a candidate's activity stored
+    later. A busy server's heartbeat waits its turn for the database behind the events it serves (after a
+    restart, a whole centre's reconnections), so the heartbeat alone could make an outage look longer."""
+    if not rows:
         return None
+    last_beat = max(row.beat_at for row in rows)
     active = session.scalar(select(func.max(Attempt.last_seen_at)))
-    return max(row.beat_at, active) if active is not None else row.beat_at
+    return max(last_beat, active) if active is not None else last_beat
+
+
+def dead_workers(session, worker: str, now: datetime) -> list[ServerHeartbeat]:
+    """The other workers silent for over :data:`DEAD_AFTER_S`: they died (or were stopped) without a goodbye."""
+    query = select(ServerHeartbeat).where(
+        ServerHeartbeat.worker != worker, ServerHeartbeat.beat_at < now - timedelta(seconds=DEAD_AFTER_S)
+    )
+    return list(session.scalars(query))
+
+
+def bury(session, worker: str, now: datetime) -> list[Attempt]:
+    """Let go of the dead workers' sockets and heartbeats. Their candidates have reconnected to a live worker
+    by now (nginx sends them on), so most still count as connected; the others show as disconnected since
+    their worker's last beat. Returns those."""
+    gone = []
+    for row in dead_workers(session, worker, now):
+        gone.extend(release_worker(session, row.worker, row.beat_at))
+        session.delete(row)
+    return gone
 
 
 def _recover_room(session, room: Room, down_since: datetime, lost_s: int, now: datetime) -> Recovery:
@@ -110,7 +152,7 @@ def _recover_room(session, room: Room, down_since: datetime, lost_s: int, now: d
     return Recovery(room.id, lost_s, made_up)
 
 
-def room_dropped(session, room: Room, now: datetime) -> bool:
+def room_dropped(session, room: Room, now: datetime, worker: str) -> bool:
     """After an exam client's last socket closed: pause the room if all of its computers went silent together."""
     seats = select(Attempt).join(Candidate).where(Candidate.room_id == room.id, Attempt.status == "confirmed")
     if _stopping or session.scalar(  # first the cheap question, asked at every socket's close: anyone left?
@@ -125,7 +167,7 @@ def room_dropped(session, room: Room, now: datetime) -> bool:
     since = min(a.disconnected_at for a in attempts)
     if now - since > timedelta(seconds=SILENT_WITHIN_S):
         return False
-    serving = session.get(ServerHeartbeat, 1)
+    serving = _row_of(session, worker)
     if serving is not None and since <= serving.started_at:
         return False  # silent since this server started: that outage was made up at the start already
     reason = f"{NETWORK_DOWN}：全场 {len(attempts)} 台考试机同时断线"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import bindparam, delete, event, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,7 +30,17 @@ from server.db import MEMO
 from server.errors import ExamError
 from server.exam import assembly, feed
 from server.exam.clock import ClockState, Tick, clock_state
-from server.exam.models import Answer, AnswerLog, Attempt, Candidate, ClockEvent, ExamSession, Room, Violation
+from server.exam.models import (
+    Answer,
+    AnswerLog,
+    Attempt,
+    Candidate,
+    ClockEvent,
+    ExamSession,
+    Room,
+    SocketPresence,
+    Violation,
+)
 from server.exam.sealing import keep_sheet, kept_sheet, seal_paper
 from server.timeutil import iso
 
@@ -155,6 +165,7 @@ def reject_identity(session, attempt: Attempt, proctor_id: int, now: datetime) -
         raise ExamError("not_awaiting", "该考生不在等待身份确认的状态。")
     audit.record(session, now, f"account:{proctor_id}", "identity.reject", f"candidate:{attempt.candidate_id}")
     feed.about(session, attempt.candidate, "reject", f"登录未获确认（{staff_name(session, proctor_id)}）", now)
+    forget_presence(session, attempt.id)
     session.delete(attempt)
 
 
@@ -501,30 +512,79 @@ def anything_due(session, now: datetime) -> bool:
     return any(r.time_up or r.warning_due for r in running_clocks(session, now))
 
 
-def connected(session, attempt: Attempt, now: datetime) -> None:
-    """An exam-client socket of the attempt opened."""
+def connected(session, attempt: Attempt, now: datetime, worker: str, held: dict | None = None) -> None:
+    """An exam-client socket of the attempt opened on ``worker`` (this server process). ``held``: the
+    worker's presence rows of the attempts at hand, read ahead by :func:`presence_ahead`."""
     attempt.last_seen_at = now
     if attempt.disconnected_at is not None and attempt.status != "submitted":
         feed.about(session, attempt.candidate, "reconnect", "重新连接", now)
     attempt.connections += 1
     attempt.disconnected_at = None
+    row = held.get(attempt.id) if held is not None else session.get(SocketPresence, (worker, attempt.id))
+    if row is None:
+        row = SocketPresence(worker=worker, attempt_id=attempt.id, sockets=0)
+        session.add(row)
+        if held is not None:
+            held[attempt.id] = row
+    row.sockets += 1
 
 
-def disconnected(session, attempt: Attempt, now: datetime) -> None:
+def presence_ahead(session, worker: str, attempt_ids) -> dict[int, SocketPresence]:
+    """The worker's presence rows of these attempts, in one read (for :func:`connected` in a batch)."""
+    query = select(SocketPresence).where(SocketPresence.worker == worker, SocketPresence.attempt_id.in_(attempt_ids))
+    return {row.attempt_id: row for row in session.scalars(query)}
+
+
+def disconnected(session, attempt: Attempt, now: datetime, worker: str) -> None:
     """An exam-client socket of the attempt closed; with none left, the candidate shows as disconnected."""
+    row = session.get(SocketPresence, (worker, attempt.id))
+    if row is not None:
+        row.sockets -= 1
+        if row.sockets <= 0:
+            session.delete(row)
     attempt.connections = max(attempt.connections - 1, 0)
     if attempt.connections == 0 and attempt.status != "submitted":
         attempt.disconnected_at = now
         feed.about(session, attempt.candidate, "disconnect", "断开连接", now)
 
 
-def reset_presence(session, now: datetime) -> None:
-    """At server start no socket is open: everyone still connected by the records is disconnected now
-    (their exam clients reconnect by themselves within seconds)."""
+def forget_presence(session, attempt_id: int) -> None:
+    """The attempt's sockets no longer count, on any worker (a login undone, a move to another computer)."""
+    session.execute(delete(SocketPresence).where(SocketPresence.attempt_id == attempt_id))
+
+
+def reset_presence(session, now: datetime, worker: str, alone: bool = True) -> None:
+    """At a server process's start none of its sockets is open. ``alone`` (no other worker serving): no socket
+    is open anywhere, and everyone still connected by the records is disconnected now; otherwise only the
+    sockets this worker held before are let go. Either way the exam clients reconnect by themselves."""
+    if not alone:
+        release_worker(session, worker, now)
+        return
+    session.execute(delete(SocketPresence))
     for attempt in session.scalars(select(Attempt).where(Attempt.connections > 0)):
         attempt.connections = 0
         if attempt.status != "submitted":
             attempt.disconnected_at = now
+
+
+def release_worker(session, worker: str, since: datetime) -> list[Attempt]:
+    """A worker's sockets are gone (it died at ``since``, its last sign of life, or it restarts): they no longer
+    count. Returns the attempts left with no socket open anywhere: their candidates show as disconnected
+    since then."""
+    rows = session.scalars(select(SocketPresence).where(SocketPresence.worker == worker)).all()
+    if not rows:
+        return []
+    attempts = {a.id: a for a in load_attempts(session, Attempt.id.in_([row.attempt_id for row in rows]))}
+    gone = []
+    for row in rows:
+        attempt = attempts[row.attempt_id]
+        attempt.connections = max(attempt.connections - row.sockets, 0)
+        session.delete(row)
+        if attempt.connections == 0 and attempt.status != "submitted":
+            attempt.disconnected_at = since
+            feed.about(session, attempt.candidate, "disconnect", "断开连接", since)
+            gone.append(attempt)
+    return gone
 
 
 def focus_changed(session, attempt: Attempt, lost: bool, now: datetime) -> bool:

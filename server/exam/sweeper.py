@@ -59,15 +59,29 @@ def replace_leaked_papers(now) -> None:
     current_app.extensions[LEAKS_SEEN] = leaked
 
 
+def bury_dead_workers(worker: str, now) -> None:
+    """Several server processes over one database (docs/deployment.md): the sockets of one that died no longer
+    count, and the consoles show who is left without a connection."""
+    if not outage.dead_workers(db.session, worker, now):  # the every-second look, outside the write lock
+        return
+    with write_transaction(db.session):
+        gone = outage.bury(db.session, worker, now)
+    for attempt in gone:
+        log.warning("attempt %s: its worker died and it did not reconnect elsewhere", attempt.id)
+        notify_seat(attempt.candidate)
+
+
 def run_forever(app, interval: float) -> None:
     """The background loop of ``jikao serve``: every ``interval`` (a second) the heartbeat, from which an
     outage is measured (see ``server.exam.outage``), then a sweep; one failed pass is logged, never fatal."""
+    worker = app.config["WORKER"]
     while True:
         socketio.sleep(interval)
         try:
             with app.app_context():
                 with write_transaction(db.session):
-                    outage.beat(db.session, server_now())
+                    outage.beat(db.session, server_now(), worker)
+                bury_dead_workers(worker, server_now())
                 sweep(server_now())
         except Exception:
             log.exception("sweep failed")

@@ -27,10 +27,10 @@ def remaining_s(app, clock) -> float:
 def beat_then_restart(app, clock, down: timedelta) -> list[outage.Recovery]:
     """The server beats, dies, and starts again ``down`` later."""
     with app.app_context(), write_transaction(db.session):
-        outage.beat(db.session, clock())
+        outage.beat(db.session, clock(), "local")
     clock.advance(seconds=down.total_seconds())
     with app.app_context(), write_transaction(db.session):
-        return outage.recover(db.session, clock())
+        return outage.recover(db.session, clock(), "local")
 
 
 def test_an_outage_within_30_minutes_is_made_up_for_the_whole_room(candidate, proctor, app, clock):
@@ -150,13 +150,13 @@ def test_activity_stored_after_the_last_beat_shortens_the_outage(candidate, proc
     started(candidate, proctor)
     clock.advance(minutes=10)
     with app.app_context(), write_transaction(db.session):
-        outage.beat(db.session, clock())
+        outage.beat(db.session, clock(), "local")
     clock.advance(seconds=4)  # no beat meanwhile, but an answer is stored
     item = candidate.paper_items()[0]
     assert candidate.answer(item["id"], correct_response(app, item["id"]), 1)["ok"]
     clock.advance(seconds=20)  # the server dies now and is back 20 s later
     with app.app_context(), write_transaction(db.session):
-        [recovery] = outage.recover(db.session, clock())
+        [recovery] = outage.recover(db.session, clock(), "local")
     assert recovery.made_up and recovery.lost_s == 20
 
 
@@ -173,7 +173,7 @@ def test_a_room_paused_at_the_last_beat_lost_no_time_and_gets_none(candidate, pr
 
 def test_a_first_start_and_a_quiet_restart_change_no_clock(candidate, proctor, app, clock):
     with app.app_context(), write_transaction(db.session):
-        assert outage.recover(db.session, clock()) == []  # no heartbeat yet: a fresh installation
+        assert outage.recover(db.session, clock(), "local") == []  # no heartbeat yet: a fresh installation
     started(candidate, proctor)
     clock.advance(minutes=100)  # the sitting is over
     before = remaining_s(app, clock)
@@ -244,7 +244,7 @@ def test_computers_not_back_yet_after_a_restart_are_no_network_drop(make_candida
     before = candidates[0].state()["clock"]["remaining_ms"]
     beat_then_restart(app, clock, timedelta(seconds=20))
     with app.app_context(), write_transaction(db.session):
-        service.reset_presence(db.session, clock())  # as ``jikao serve`` does at start
+        service.reset_presence(db.session, clock(), "local")  # as ``jikao serve`` does at start
     candidates[0].connect()
     clock.advance(seconds=3)
     candidates[0].socket.disconnect(namespace="/candidate")  # the others have not reconnected yet
