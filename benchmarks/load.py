@@ -114,6 +114,14 @@ def all_holding(signal: float, arrivals: dict[str, float], expected: int) -> flo
     return max(arrivals.values()) - signal if arrivals else 0.0
 
 
+def source_address(ticket: str) -> str:
+    """The loopback address a load candidate connects from, one per exam computer as in a test centre (the
+    whole of 127.0.0.0/8 is this host's): nginx in front of several workers spreads computers by address.
+    Tickets are ``9`` + room (4 digits) + seat (3 digits)."""
+    room, seat = int(ticket[1:5]), int(ticket[5:8])
+    return f"127.{1 + room // 250}.{1 + room % 250}.{seat}"
+
+
 def load_processes(candidates: int) -> int:
     """Load-generating processes: one asyncio loop drives about 1,500 clients comfortably."""
     return max(2, math.ceil(candidates / 1500))
@@ -123,7 +131,7 @@ def load_processes(candidates: int) -> int:
 
 
 async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control: dict, out) -> None:
-    from proctor_live import PASSWORD, connect, http_login
+    from proctor_live import PASSWORD, connect, disconnect, http_login
 
     rng = random.Random(rooms[0]["index"])
     limit = asyncio.Semaphore(50)  # logins at once in this process
@@ -162,7 +170,7 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
         began = time.monotonic()
         async with limit:
             cookie = "" if bare else await http_login(url, "/api/candidate/login", {"ticket": ticket})
-        client = await connect(url, "/candidate", cookie, {"state": on_state})
+        client = await connect(url, "/candidate", cookie, {"state": on_state}, source_address(ticket))
         connect_s.append(time.monotonic() - began)
         return ticket, client
 
@@ -262,7 +270,7 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
         }
     )
     for client in [*clients.values(), *consoles]:
-        await client.disconnect()
+        await disconnect(client)
 
 
 def worker(url: str, rooms: list[dict], bare: bool, seconds: float, control: dict, out) -> None:
@@ -274,20 +282,65 @@ def worker(url: str, rooms: list[dict], bare: bool, seconds: float, control: dic
 # ---- one run: one N, Jikao or the bare server ---------------------------------------------------------------------
 
 
-def run(candidates: int, bare: bool, seconds: float, settle: float) -> dict:
+SETUPS = {  # what serves the load: database, server processes
+    "sqlite": ("sqlite", 1),  # the default: one process, SQLite
+    "postgresql": ("postgresql", 1),  # one process over PostgreSQL (the baseline of the scale-out)
+    "postgresql-2": ("postgresql", 2),  # two processes over PostgreSQL, Redis, nginx (docs/deployment.md)
+}
+BACKING = ("postgres", "redis-server", "nginx")
+
+
+def backing_cpu_seconds() -> float:
+    """CPU used so far by the PostgreSQL, Redis and nginx processes of this host."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if text[text.index("(") + 1 : text.rindex(")")] in BACKING:
+            fields = text.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run(candidates: int, bare: bool, seconds: float, settle: float, setup: str = "sqlite") -> dict:
     from proctor_live import Server, seed_site
     from restart import BareServer, expect
 
+    from tests.services import Nginx, PostgreSQL, Redis
+
+    database, processes_serving = SETUPS[setup]
     workdir = Path(tempfile.mkdtemp(prefix="jikao-load-"))
     sizes = room_sizes(candidates)
+    backing: list = []
+    servers: list = []
     try:
         if bare:
             plan = [{"tickets": [f"9{r:04d}{s:03d}" for s in range(1, n + 1)]} for r, n in enumerate(sizes, 1)]
-            server = BareServer(workdir)
+            servers.append(BareServer(workdir))
+            url = servers[0].url
         else:
-            site = seed_site(workdir, len(sizes), ROOM_SIZE, sizes=sizes, submit_after_s=0)
+            env = {}
+            if database == "postgresql":
+                backing.append(PostgreSQL())
+                env["JIKAO_DATABASE_URL"] = backing[-1].url
+            if processes_serving > 1:
+                backing.append(Redis())
+                env["JIKAO_MESSAGE_QUEUE"] = backing[-1].url
+            site = seed_site(
+                workdir,
+                len(sizes),
+                ROOM_SIZE,
+                sizes=sizes,
+                database_url=env.get("JIKAO_DATABASE_URL"),
+                submit_after_s=0,
+            )
             plan = site["plan"]
-            server = Server(workdir, site["custodians"])
+            servers.extend(Server(workdir, site["custodians"], env) for _ in range(processes_serving))
+            if processes_serving > 1:
+                backing.append(Nginx([server.port for server in servers]))
+            url = backing[-1].url if processes_serving > 1 else servers[0].url
         for index, room in enumerate(plan):
             room["index"] = index
         context = multiprocessing.get_context("spawn")
@@ -296,15 +349,22 @@ def run(candidates: int, bare: bool, seconds: float, settle: float) -> dict:
         processes = load_processes(candidates)
         shares = [plan[n::processes] for n in range(processes)]
         workers = [
-            context.Process(target=worker, args=(server.url, share, bare, seconds, control, out))
-            for share in shares
-            if share
+            context.Process(target=worker, args=(url, share, bare, seconds, control, out)) for share in shares if share
         ]
         peak = {"rss": 0.0, "running": True}
 
+        def rss_mib() -> float:
+            return sum(server.rss_mib() for server in servers)
+
+        def cpu_seconds() -> float:
+            return sum(server.cpu_seconds() for server in servers)
+
         def sample_memory() -> None:
             while peak["running"]:
-                peak["rss"] = max(peak["rss"], server.rss_mib())
+                try:
+                    peak["rss"] = max(peak["rss"], rss_mib())
+                except FileNotFoundError:  # a server process ended
+                    return
                 time.sleep(0.5)
 
         sampler = threading.Thread(target=sample_memory, daemon=True)
@@ -312,32 +372,41 @@ def run(candidates: int, bare: bool, seconds: float, settle: float) -> dict:
         for process in workers:
             process.start()
         expect(out, "ready", len(workers), 900)
-        connected_rss = server.rss_mib()
+        connected_rss = rss_mib()
         start_at = time.time() + 2
         answer_at = start_at + settle
         control["answer_at"].value = answer_at
         control["start_at"].value = start_at
         time.sleep(max(0.0, answer_at - time.time()))
-        cpu0 = server.cpu_seconds()
+        cpu0, backing0 = cpu_seconds(), backing_cpu_seconds()
+        each0 = [server.cpu_seconds() for server in servers]
         if os.environ.get("BENCH_PYSPY"):  # a sampled profile of the server in the answering window
             spy = Path(sys.executable).with_name("py-spy")
-            command = [str(spy), "record", "-p", str(server.process.pid), "-d", str(int(seconds)), "-f", "raw"]
+            command = [str(spy), "record", "-p", str(servers[0].process.pid), "-d", str(int(seconds)), "-f", "raw"]
             subprocess.Popen([*command, "-o", os.environ["BENCH_PYSPY"]], stdout=subprocess.DEVNULL)
         time.sleep(max(0.0, answer_at + seconds - time.time()))
-        cpu = server.cpu_seconds() - cpu0
+        cpu, backing_cpu = cpu_seconds() - cpu0, backing_cpu_seconds() - backing0
+        each = [round((server.cpu_seconds() - e) / seconds, 3) for server, e in zip(servers, each0, strict=True)]
         results = expect(out, "acks", len(workers), seconds + 600)
         peak["running"] = False
         for process in workers:
             process.join(timeout=60)
-        server.stop()
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        for server in servers:
+            server.stop()
+        for service in reversed(backing):
+            service.stop()
+        if os.environ.get("BENCH_KEEP"):  # the servers' logs, for a run that failed
+            print(f"kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     acks = [v for r in results for v in r["acks"]]
     shown = [v for r in results for v in r["shown"]]
     holding = {t: at for r in results for t, at in r["holding"].items()}
     errors = [e for r in results for e in r["errors"]]
     storm = all_holding(start_at, holding, candidates)
     return {
+        "setup": "bare" if bare else setup,
         "candidates": candidates,
         "rooms": len(sizes),
         "connect_p50_s": percentile([v for r in results for v in r["connect_s"]], 0.5),
@@ -355,6 +424,8 @@ def run(candidates: int, bare: bool, seconds: float, settle: float) -> dict:
         "error_samples": errors[:3],
         "cpu_ms_per_answer": cpu / max(1, len(acks)) * 1000,
         "cpu_share": cpu / seconds,
+        "backing_cpu_share": backing_cpu / seconds,  # PostgreSQL, Redis and nginx
+        "cpu_share_each": each,  # of every server process: how nginx spread the computers
         "rss_connected_mib": connected_rss,
         "rss_peak_mib": peak["rss"],
     }
@@ -400,9 +471,17 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=20.0, help="seconds from the start signal to answering")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--chart", type=Path, help="write the chart (PNG) here")
+    parser.add_argument(
+        "--setups",
+        help=f"instead of the ladder against the bare framework: compare these ({', '.join(SETUPS)}), "
+        "alternating within each run",
+    )
     args = parser.parse_args()
     resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
     ladder = [int(n) for n in args.ladder.split(",")]
+    if args.setups:
+        compare(ladder, args.setups.split(","), args)
+        return
 
     results: dict[tuple[int, bool], list[dict]] = {}
     for n_run in range(args.runs):
@@ -440,6 +519,38 @@ def main() -> None:
     if args.chart:
         chart(rows, bare_rows, args.chart)
         print(f"chart: {args.chart}")
+
+
+def compare(ladder: list[int], setups: list[str], args) -> None:
+    """The same load on each setup, in turns within every run (so that a noisy spell spreads over all)."""
+    unknown = set(setups) - set(SETUPS)
+    if unknown:
+        raise SystemExit(f"unknown setups: {', '.join(sorted(unknown))}; known: {', '.join(SETUPS)}")
+    results: dict[tuple[int, str], list[dict]] = {}
+    for n_run in range(args.runs):
+        for n in ladder:
+            for setup in setups:
+                result = run(n, False, args.seconds, args.settle, setup)
+                results.setdefault((n, setup), []).append(result)
+                print(f"run {n_run + 1} {setup} {n}: " + json.dumps(result, ensure_ascii=False), flush=True)
+    print()
+    print(
+        "| candidates | setup | connect p99 | start storm | answers | ack p50 | ack p99 | proctor event p99 "
+        "| submit p99 | errors | Jikao CPU | PostgreSQL + Redis + nginx CPU | CPU per answer (all) | RSS peak |"
+    )
+    print("| ---: | --- |" + " ---: |" * 12)
+    for n in ladder:
+        for setup in setups:
+            rows = results[(n, setup)]
+            r = {k: statistics.median(x[k] for x in rows) for k, v in rows[0].items() if isinstance(v, int | float)}
+            per_answer = (r["cpu_share"] + r["backing_cpu_share"]) * args.seconds / max(1, r["answers"]) * 1000
+            print(
+                f"| {n:,} | {setup} | {r['connect_p99_s']:.2f} s | {r['storm_s']:.1f} s | {r['answers']:.0f} "
+                f"| {r['ack_p50_ms']:.1f} ms | {r['ack_p99_ms']:.1f} ms | {r['shown_p99_ms']:.0f} ms "
+                f"| {r['submit_p99_ms']:.0f} ms | {r['errors']:.0f} | {r['cpu_share']:.0%} "
+                f"| {r['backing_cpu_share']:.0%} | {per_answer:.2f} ms | {r['rss_peak_mib']:.0f} MiB |"
+            )
+    print(f"\nruns per row: {args.runs} (medians); answering window {args.seconds:.0f} s")
 
 
 if __name__ == "__main__":

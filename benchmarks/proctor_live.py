@@ -44,7 +44,9 @@ PASSWORD = "bench-proctor-password"
 # ---- the site ----------------------------------------------------------------------------------------------
 
 
-def seed_site(data_dir: Path, rooms: int, seats: int, sizes: list[int] | None = None, **demo) -> dict:
+def seed_site(
+    data_dir: Path, rooms: int, seats: int, sizes: list[int] | None = None, database_url: str | None = None, **demo
+) -> dict:
     """The demo site plus ``rooms`` rooms of ``seats`` candidates (or rooms of the given ``sizes``) with a
     proctor each; papers assembled ahead. ``demo``: the demo sitting's settings (e.g. ``submit_after_s``)."""
     from sqlalchemy import select
@@ -58,7 +60,10 @@ def seed_site(data_dir: Path, rooms: int, seats: int, sizes: list[int] | None = 
     from server.extensions import db
     from server.timeutil import now
 
-    app = create_app({"DATA_DIR": str(data_dir), "BANK_SCRYPT_N": 2**14})
+    config = {"DATA_DIR": str(data_dir), "BANK_SCRYPT_N": 2**14}
+    if database_url:
+        config["SQLALCHEMY_DATABASE_URI"] = database_url
+    app = create_app(config)
     with app.app_context():
         site = seed.ensure_demo(app, **demo)
         plan = []
@@ -100,12 +105,13 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir: Path, custodians: dict):
+    def __init__(self, data_dir: Path, custodians: dict, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
         self.custodians = custodians
-        self.log = open(data_dir / "server.log", "ab")  # noqa: SIM115
+        self.env = env or {}  # e.g. a scale-out's database and message queue
+        self.log = open(data_dir / f"server-{self.port}.log", "ab")  # noqa: SIM115
         self.restart()
         import urllib.request
 
@@ -127,6 +133,7 @@ class Server:
             **os.environ,
             "JIKAO_CUSTODIAN_A": self.custodians["custodian_a"],
             "JIKAO_CUSTODIAN_B": self.custodians["custodian_b"],
+            **self.env,
         }
         self.process = subprocess.Popen(
             [*command, "--data", str(self.data_dir)], stdout=self.log, stderr=subprocess.STDOUT, env=env
@@ -169,10 +176,18 @@ async def http_login(url: str, path: str, body: dict):
         return "; ".join(f"{k}={v.value}" for k, v in cookie.items())
 
 
-async def connect(url: str, namespace: str, cookie: str, handlers: dict):
+async def connect(url: str, namespace: str, cookie: str, handlers: dict, source: str | None = None):
+    """A Socket.IO client; ``source``: the loopback address it connects from (127.0.0.0/8 is all this host's),
+    so that nginx in front of several workers sees one address per exam computer, as in a test centre."""
     import socketio
 
-    client = socketio.AsyncClient(reconnection=False)
+    http = None
+    if source is not None:
+        import aiohttp
+
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source, 0)))
+    client = socketio.AsyncClient(reconnection=False, http_session=http)
+    client.jikao_http = http  # closed by ``disconnect``
     for event, handler in handlers.items():
         client.on(event, handler, namespace=namespace)
     await client.connect(
@@ -281,6 +296,14 @@ async def drive(url: str, rooms: list[dict], start_at: float, seconds: float, in
     )
     for client in candidates + consoles:
         await client.disconnect()
+
+
+async def disconnect(client) -> None:
+    try:
+        await client.disconnect()
+    finally:
+        if getattr(client, "jikao_http", None) is not None:
+            await client.jikao_http.close()
 
 
 def run_load(coroutine, out) -> None:

@@ -31,6 +31,8 @@ DEFAULTS = {
     "SOCKET_MAX_PAYLOAD": 64 * 1024,
     "SWEEP_INTERVAL": 1.0,
     "WORKER": "local",  # this server process's name among several over one database (``jikao serve``: host:port)
+    "DB_POOL_SIZE": 10,  # PostgreSQL connections per server process kept open, and more at busy moments:
+    "DB_POOL_OVERFLOW": 30,  # PostgreSQL's max_connections must cover every process's sum (docs/deployment.md)
     "MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0: several server processes share their sockets' events
     "AUTO_UPGRADE": True,
     "BANK_SCRYPT_N": 2**15,  # scrypt cost for the key holders' passphrases (tests use less)
@@ -95,6 +97,8 @@ def _bind_extensions(app: Flask) -> None:
     engine_options = {}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         engine_options["connect_args"] = {"check_same_thread": False}
+    else:  # PostgreSQL: a query waits cooperatively, so many greenlets hold a connection at once
+        engine_options.update(pool_size=app.config["DB_POOL_SIZE"], max_overflow=app.config["DB_POOL_OVERFLOW"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     db.init_app(app)
     csrf.init_app(app)

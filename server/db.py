@@ -68,6 +68,7 @@ def _sqlite_durability(dbapi_connection, connection_record) -> None:
 # waiting inside SQLite's busy handler (which would block the whole event loop) and makes each
 # read-check-write sequence atomic on every backend.
 _write_lock = threading.RLock()
+_holding = threading.local()  # per greenlet when serving: how deep in write_transaction this one is
 # Reads a unit of work may remember (e.g. a room's clock events) until it writes such rows or ends.
 MEMO = "jikao.memo"
 
@@ -128,7 +129,14 @@ def write_transaction(session) -> Iterator:
     Everything read inside the block is read afresh under the lock, so its checks see committed state. The
     statements run here; the commit (the fsync) runs on an OS thread, so the event loop keeps serving.
     """
+    outermost = not getattr(_holding, "depth", 0)
+    if outermost and not (session.new or session.dirty or session.deleted):
+        # Reads before the lock are not trusted under it anyway: end their transaction now, so that the
+        # connection goes back to the pool while this waits. Otherwise greenlets waiting for the lock could
+        # hold every pooled connection, and the lock's holder wait for one of them (until the pool's timeout).
+        session.rollback()
     with _write_lock:
+        _holding.depth = getattr(_holding, "depth", 0) + 1
         session.expire_all()
         session.info.pop(MEMO, None)  # reads remembered before the lock are not to be trusted under it
         try:
@@ -140,6 +148,8 @@ def write_transaction(session) -> Iterator:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            _holding.depth -= 1
 
 
 class Prepared:
@@ -293,6 +303,81 @@ class GroupCommit:
 
     def _context(self):
         return self.app.app_context() if self.app is not None else contextlib.nullcontext()
+
+
+class UnitBatch:
+    """Units of work of many greenlets in one write transaction and one fsync: :class:`GroupCommit` for units of
+    work that need the ORM (a submission scores the paper, writes the ledger and the feed).
+
+    :meth:`run` queues ``work(session)`` and returns its result once the transaction holding it is durably
+    committed. ``work`` runs in the batch's own session (its greenlet's), under the write lock, so it must return
+    plain data built from what it read, never ORM objects; it must refuse with :class:`ExamError` before writing
+    anything: such a refusal goes to its caller alone. Any other failure rolls the whole batch back and every
+    caller in it gets the error. Not serving on gevent (the Flask test client, the CLI), each unit of work is a
+    batch of one, run at once in the caller's session.
+    """
+
+    def __init__(self, session_of: Callable, limit: int = 32, batching: bool | None = None):
+        self.session_of = session_of  # the scoped session: the batch's greenlet gets its own
+        self.app = None  # the caller's app, pushed as the app context of the greenlet that runs the batches
+        self.limit = limit
+        self.batching = batching  # None: when serving on gevent
+        self.pending: list = []
+        self.flushing = False
+        self.batches = 0  # counters for the benchmarks and tests
+        self.items = 0
+
+    def run(self, work: Callable):
+        if not (on_gevent() if self.batching is None else self.batching):
+            with write_transaction(self.session_of()) as session:
+                result = work(session)
+            self.batches += 1
+            self.items += 1
+            return result
+        import gevent
+        from flask import current_app, has_app_context
+        from gevent.event import AsyncResult
+
+        if self.app is None and has_app_context():
+            self.app = current_app._get_current_object()
+        waiter = AsyncResult()
+        self.pending.append((work, waiter))
+        if not self.flushing:
+            self.flushing = True
+            gevent.spawn(self._flush)
+        return waiter.get()
+
+    def _flush(self) -> None:
+        try:
+            with self.app.app_context() if self.app is not None else contextlib.nullcontext():
+                while self.pending:
+                    batch, self.pending = self.pending[: self.limit], self.pending[self.limit :]
+                    self._commit(batch)
+        finally:
+            self.flushing = False
+
+    def _commit(self, batch: list) -> None:
+        from server.errors import ExamError
+
+        outcomes: list = []
+        try:
+            with write_transaction(self.session_of()) as session:
+                for work, _ in batch:
+                    try:
+                        outcomes.append(work(session))
+                    except ExamError as refused:  # checked before anything was written: the others go on
+                        outcomes.append(_Refused(refused))
+        except BaseException as exc:  # nothing of the batch is stored: every caller learns it
+            for _, waiter in batch:
+                waiter.set_exception(exc)
+            return
+        self.batches += 1
+        self.items += len(batch)
+        for (_, waiter), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, _Refused):
+                waiter.set_exception(outcome.error)
+            else:
+                waiter.set(outcome)
 
 
 class _Refused:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 from flask import current_app, request, session
@@ -12,7 +14,7 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from server.db import Prepared, on_gevent, write_transaction
+from server.db import Prepared, UnitBatch, on_gevent, write_transaction
 from server.errors import ExamError
 from server.exam import answers, outage, service
 from server.exam.models import Attempt, Candidate, Room
@@ -186,6 +188,30 @@ def _login_of(login: tuple[int, str]) -> int:
     return rows[0][1]
 
 
+@dataclass(frozen=True)
+class Submitted:
+    attempt_id: int
+    room_id: int
+    state: dict
+    seat: dict
+    time_was_up: bool  # the system submitted it first, as the time had run out
+
+
+def _submission(login: tuple[int, str], at, work_session) -> Submitted:
+    """A candidate's submission, in a batch of them (at the end of a sitting a whole centre submits within
+    seconds): checked, scored, recorded, and the screen's state and the seat view built from what is stored."""
+    attempt = current_attempt(login)
+    time_was_up = service.close_if_time_up(work_session, attempt, at)
+    if not time_was_up:
+        service.submit(work_session, attempt, at, reason="candidate")
+    state = service.candidate_state(work_session, attempt, at)
+    seat = seat_view(work_session, attempt.candidate, at)
+    return Submitted(attempt.id, attempt.candidate.room_id, state, seat, time_was_up)
+
+
+_SUBMISSIONS = UnitBatch(lambda: db.session)
+
+
 class CandidateNamespace(JikaoNamespace):
     def on_connect(self, auth=None):
         """Exam client connects with its login cookie: accepted (or refused) at once, then ``state``."""
@@ -281,7 +307,10 @@ class CandidateNamespace(JikaoNamespace):
         """Client confirms "结束考试"; acks ``{ok, state}`` and the attempt is closed for good."""
         if not data.confirm:
             raise ExamError("not_confirmed", "请确认交卷。")
-        with attempt_work() as attempt:
-            service.submit(db.session, attempt, now(), reason="candidate")
-        notify_seat(attempt.candidate)
-        return {"ok": True, "state": service.candidate_state(db.session, attempt, now())}
+        login = (session.get("attempt_id"), session.get("device"))
+        done = _SUBMISSIONS.run(functools.partial(_submission, login, now()))
+        send_seat(done.room_id, done.seat)
+        if done.time_was_up:  # the time ran out before: submitted by the system, and every screen learns it
+            socketio.emit("state", done.state, to=attempt_channel(done.attempt_id), namespace=CANDIDATE_NS)
+            raise ExamError("submitted", "您已交卷。")
+        return {"ok": True, "state": done.state}

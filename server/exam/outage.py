@@ -15,6 +15,11 @@ renewed in the same unit of work, so a crash during recovery never makes up the 
 
 Rooms paused at the last beat lost no time (their clocks stood still); rooms whose time was over stay over.
 
+Several server processes over one database (docs/deployment.md) each beat their own row. The service is down
+only when all are: a process starting while another serves makes up nothing, and of processes starting
+together after a power cut only the first does. One that stays silent for :data:`DEAD_AFTER_S` is dead for the
+others, who let go of its sockets (:func:`bury`).
+
 A room's network dropping while the server runs is the same fault from the candidates' side, and gets the
 same rule. When every answering computer of a room (at least :data:`ROOM_MIN_SEATS`) has gone silent within
 :data:`SILENT_WITHIN_S` seconds, :func:`room_dropped` pauses the room from the first of them going silent.

@@ -86,3 +86,12 @@ def test_large_centres_get_more_load_processes():
     assert load.load_processes(250) == 2
     assert load.load_processes(2000) == 2
     assert load.load_processes(5000) == 4
+
+
+def test_every_load_candidate_connects_from_an_address_of_its_own():
+    tickets = [f"9{room:04d}{seat:03d}" for room in range(1, 168) for seat in range(1, 31)]  # 5,010 seats
+    addresses = [load.source_address(ticket) for ticket in tickets]
+    assert len(set(addresses)) == len(tickets)
+    assert all(
+        address.startswith("127.") and all(0 < int(p) < 256 for p in address.split(".")) for address in addresses
+    )
