@@ -530,7 +530,11 @@ def compare(ladder: list[int], setups: list[str], args) -> None:
     for n_run in range(args.runs):
         for n in ladder:
             for setup in setups:
-                result = run(n, False, args.seconds, args.settle, setup)
+                try:
+                    result = run(n, False, args.seconds, args.settle, setup)
+                except Exception as exc:  # reported, and the comparison goes on
+                    print(f"run {n_run + 1} {setup} {n} failed: {exc!r}", flush=True)
+                    continue
                 results.setdefault((n, setup), []).append(result)
                 print(f"run {n_run + 1} {setup} {n}: " + json.dumps(result, ensure_ascii=False), flush=True)
     print()
@@ -541,7 +545,10 @@ def compare(ladder: list[int], setups: list[str], args) -> None:
     print("| ---: | --- |" + " ---: |" * 12)
     for n in ladder:
         for setup in setups:
-            rows = results[(n, setup)]
+            rows = results.get((n, setup))
+            if not rows:
+                print(f"| {n:,} | {setup} | failed |" + " |" * 11)
+                continue
             r = {k: statistics.median(x[k] for x in rows) for k, v in rows[0].items() if isinstance(v, int | float)}
             per_answer = (r["cpu_share"] + r["backing_cpu_share"]) * args.seconds / max(1, r["answers"]) * 1000
             print(

@@ -214,123 +214,38 @@ class _Compiled:
         return tuple(value if p is None else p(value) for p, value in zip(self.processors, row, strict=True))
 
 
-class GroupCommit:
-    """Durable writes of many greenlets in one transaction and one fsync (group commit).
+class _Batches:
+    """Work of many greenlets run in batches, one durable transaction (and one fsync) each: what
+    :class:`GroupCommit` and :class:`UnitBatch` share.
 
-    :meth:`run` queues ``work(connection)`` and returns its result once the transaction holding it is
-    durably committed (or raises what ``work`` raised). While one batch commits on an OS thread, new work
-    gathers for the next: under load each fsync carries many answers, idle each answer commits at once.
-
-    ``work`` must check everything before it writes and refuse with :class:`ExamError` before writing
-    anything: such a refusal goes to its caller alone. A batch has no savepoints, so any other failure rolls
-    the whole batch back and every caller in it gets the error (the exam clients' journals send again).
-    Batches hold this process's write lock (and on PostgreSQL the database's writer lock, see :func:`one_writer`),
-    so they never race a unit of work of :func:`write_transaction`.
+    :meth:`run` queues ``work(target)`` and returns its result once the transaction holding it is durably
+    committed (or raises what ``work`` raised). While one batch commits, new work gathers for the next: under
+    load each fsync carries many callers' work, idle each commits at once. ``work`` must check everything
+    before it writes and refuse with :class:`ExamError` before writing anything: such a refusal goes to its
+    caller alone. A batch has no savepoints, so any other failure rolls the whole batch back and every caller
+    in it gets the error. Batches hold this process's write lock (and on PostgreSQL the database's writer lock,
+    see :func:`one_writer`). Not serving on gevent (threads: the Flask test client, the CLI), each caller's
+    work is a batch of one, run at once.
     """
 
-    def __init__(self, engine, app=None, batching: bool | None = None):
-        self.engine = engine
-        self.app = app  # pushed as the app context of the greenlet that runs the batches
-        self.batching = on_gevent() if batching is None else batching  # else each caller commits its own
-        self.pending: list = []
-        self.flushing = False
-        self.connection: Connection | None = None  # kept between batches: a checkout costs more than a save
-        self.batches = 0  # counters for the benchmarks and tests
-        self.items = 0
+    limit: int | None = None  # works to a batch (None: all that wait)
 
-    def run(self, work: Callable):
-        if not self.batching:  # threads (the Flask test client, the CLI): a batch of one, committed here
-            with _write_lock, self.engine.connect() as connection:
-                one_writer(connection)
-                result = work(connection)
-                connection.commit()
-                self.batches += 1
-                self.items += 1
-                return result
-        import gevent
-        from gevent.event import AsyncResult
-
-        waiter = AsyncResult()
-        self.pending.append((work, waiter))
-        if not self.flushing:
-            self.flushing = True
-            gevent.spawn(self._flush)
-        return waiter.get()
-
-    def _flush(self) -> None:
-        try:
-            with self._context():
-                while self.pending:
-                    batch, self.pending = self.pending, []
-                    self._commit(batch)
-        finally:
-            self.flushing = False
-
-    def _commit(self, batch: list) -> None:
-
-        from server.errors import ExamError
-
-        outcomes: list = []
-        try:
-            with _write_lock:
-                if self.connection is None:
-                    self.connection = self.engine.connect()
-                connection = self.connection
-                try:
-                    one_writer(connection)
-                    for work, _ in batch:
-                        try:
-                            outcomes.append(work(connection))
-                        except ExamError as refused:  # checked before anything was written: the others go on
-                            outcomes.append(_Refused(refused))
-                    durable_commit(connection)  # the fsync, off the event loop
-                    connection.commit()  # nothing left to write: the bookkeeping, on the event loop
-                except BaseException:
-                    self.connection = None  # rolled back and given up: the next batch starts afresh
-                    connection.close()
-                    raise
-        except BaseException as exc:  # nothing of the batch is stored: every caller learns it
-            for _, waiter in batch:
-                waiter.set_exception(exc)
-            return
-        self.batches += 1
-        self.items += len(batch)
-        for (_, waiter), outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, _Refused):
-                waiter.set_exception(outcome.error)
-            else:
-                waiter.set(outcome)
-
-    def _context(self):
-        return self.app.app_context() if self.app is not None else contextlib.nullcontext()
-
-
-class UnitBatch:
-    """Units of work of many greenlets in one write transaction and one fsync: :class:`GroupCommit` for units of
-    work that need the ORM (a submission scores the paper, writes the ledger and the feed).
-
-    :meth:`run` queues ``work(session)`` and returns its result once the transaction holding it is durably
-    committed. ``work`` runs in the batch's own session (its greenlet's), under the write lock, so it must return
-    plain data built from what it read, never ORM objects; it must refuse with :class:`ExamError` before writing
-    anything: such a refusal goes to its caller alone. Any other failure rolls the whole batch back and every
-    caller in it gets the error. Not serving on gevent (the Flask test client, the CLI), each unit of work is a
-    batch of one, run at once in the caller's session.
-    """
-
-    def __init__(self, session_of: Callable, limit: int = 32, batching: bool | None = None):
-        self.session_of = session_of  # the scoped session: the batch's greenlet gets its own
-        self.app = None  # the caller's app, pushed as the app context of the greenlet that runs the batches
-        self.limit = limit
+    def __init__(self, app=None, batching: bool | None = None):
+        self.app = app  # pushed as the app context of the greenlet that runs the batches (default: the caller's)
         self.batching = batching  # None: when serving on gevent
         self.pending: list = []
         self.flushing = False
         self.batches = 0  # counters for the benchmarks and tests
         self.items = 0
 
+    def _transaction(self, batched: bool):
+        """A context manager: the write lock, a transaction, its durable commit; yields what ``work`` gets."""
+        raise NotImplementedError
+
     def run(self, work: Callable):
         if not (on_gevent() if self.batching is None else self.batching):
-            with write_transaction(self.session_of()) as session:
-                result = work(session)
+            with self._transaction(batched=False) as target:
+                result = work(target)
             self.batches += 1
             self.items += 1
             return result
@@ -351,7 +266,8 @@ class UnitBatch:
         try:
             with self.app.app_context() if self.app is not None else contextlib.nullcontext():
                 while self.pending:
-                    batch, self.pending = self.pending[: self.limit], self.pending[self.limit :]
+                    limit = self.limit or len(self.pending)
+                    batch, self.pending = self.pending[:limit], self.pending[limit:]
                     self._commit(batch)
         finally:
             self.flushing = False
@@ -361,10 +277,10 @@ class UnitBatch:
 
         outcomes: list = []
         try:
-            with write_transaction(self.session_of()) as session:
+            with self._transaction(batched=True) as target:
                 for work, _ in batch:
                     try:
-                        outcomes.append(work(session))
+                        outcomes.append(work(target))
                     except ExamError as refused:  # checked before anything was written: the others go on
                         outcomes.append(_Refused(refused))
         except BaseException as exc:  # nothing of the batch is stored: every caller learns it
@@ -378,6 +294,55 @@ class UnitBatch:
                 waiter.set_exception(outcome.error)
             else:
                 waiter.set(outcome)
+
+
+class GroupCommit(_Batches):
+    """Durable writes of many greenlets in one transaction and one fsync (group commit), on a Core connection:
+    ``work(connection)``. For the answer path, a thousand a second; see :class:`_Batches`."""
+
+    def __init__(self, engine, app=None, batching: bool | None = None):
+        super().__init__(app, batching)
+        self.engine = engine
+        self.connection: Connection | None = None  # kept between batches: a checkout costs more than a save
+
+    @contextmanager
+    def _transaction(self, batched: bool) -> Iterator[Connection]:
+        with _write_lock:
+            if not batched:  # a caller's own, committed here
+                with self.engine.connect() as connection:
+                    one_writer(connection)
+                    yield connection
+                    connection.commit()
+                return
+            if self.connection is None:
+                self.connection = self.engine.connect()
+            connection = self.connection
+            try:
+                one_writer(connection)
+                yield connection
+                durable_commit(connection)  # the fsync, off the event loop
+                connection.commit()  # nothing left to write: the bookkeeping, on the event loop
+            except BaseException:
+                self.connection = None  # rolled back and given up: the next batch starts afresh
+                connection.close()
+                raise
+
+
+class UnitBatch(_Batches):
+    """Units of work of many greenlets in one write transaction and one fsync, for work that needs the ORM (a
+    submission scores the paper, writes the ledger and the feed): ``work(session)``, up to ``limit`` in a
+    batch. ``work`` runs in the batch's own session (the batch greenlet's), under :func:`write_transaction`, so
+    it must return plain data built from what it read, never ORM objects. See :class:`_Batches`."""
+
+    def __init__(self, session_of: Callable, limit: int = 32, batching: bool | None = None):
+        super().__init__(None, batching)
+        self.session_of = session_of  # the scoped session: the batch's greenlet gets its own
+        self.limit = limit
+
+    @contextmanager
+    def _transaction(self, batched: bool):
+        with write_transaction(self.session_of()) as session:
+            yield session
 
 
 class _Refused:

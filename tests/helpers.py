@@ -242,3 +242,20 @@ def stored_papers(app) -> list[dict]:
 
     with app.app_context():
         return [attempt.paper for attempt in db.session.scalars(select(Attempt).order_by(Attempt.id))]
+
+
+def started(candidate: CandidateActions, proctor: ProctorActions) -> None:
+    """The candidate logs in and connects, the proctor confirms them and starts the room."""
+    candidate.login().connect()
+    proctor.confirm(candidate.ticket)
+    proctor.start()
+
+
+def remaining_s(app, clock) -> float:
+    """The (only) attempt's remaining time by the server's clock."""
+    from server.exam import service
+    from server.exam.models import Attempt
+
+    with app.app_context():
+        attempt = db.session.scalar(select(Attempt))
+        return service.attempt_clock(db.session, attempt, clock()).remaining.total_seconds()

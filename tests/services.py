@@ -145,7 +145,8 @@ class Nginx(Service):
         (self.dir / "nginx.conf").write_text(
             "pid nginx.pid;\n"
             "error_log nginx-error.log notice;\n"
-            "events { worker_connections 4096; }\n"
+            "worker_rlimit_nofile 65536;\n"
+            "events { worker_connections 16384; }\n"  # two a websocket: the computer's and the upstream's
             "http {\n"
             "  access_log off;\n"
             "  client_body_temp_path tmp-body; proxy_temp_path tmp-proxy;\n"

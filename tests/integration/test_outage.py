@@ -9,19 +9,7 @@ from server.db import write_transaction
 from server.exam import outage, service
 from server.exam.models import Answer, Attempt, Incident, Room
 from server.extensions import db
-from tests.helpers import ProctorActions, correct_response, stored
-
-
-def started(candidate, proctor):
-    candidate.login().connect()
-    proctor.confirm(candidate.ticket)
-    proctor.start()
-
-
-def remaining_s(app, clock) -> float:
-    with app.app_context():
-        attempt = db.session.scalar(select(Attempt))
-        return service.attempt_clock(db.session, attempt, clock()).remaining.total_seconds()
+from tests.helpers import ProctorActions, correct_response, remaining_s, started, stored
 
 
 def beat_then_restart(app, clock, down: timedelta) -> list[outage.Recovery]:

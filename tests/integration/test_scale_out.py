@@ -60,6 +60,13 @@ def shared_site(tmp_path, backing):
     return data_dir, demo, env, postgresql
 
 
+def answer(candidate, item: dict, option: int, seq: int) -> None:
+    """Choose the item's option, and check the server acknowledged it stored."""
+    body = {"item_id": item["id"], "response": item["options"][option]["id"], "seq": seq}
+    ack = candidate.call("answer", body, namespace="/candidate", timeout=10)
+    assert ack["ok"] and ack["applied"], ack
+
+
 def stored_answers(url: str) -> dict[int, str]:
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -105,13 +112,7 @@ def test_two_workers_behind_nginx_share_a_sitting_and_survive_one_dying(shared_s
         state = wait_for(lambda: next((s for s in reversed(states) if s.get("paper")), None), 15, "the paper")
         items = [item for section in state["paper"]["sections"] for item in section["items"]]
         first_item, second_item = items[0], items[1]
-        ack = candidate.call(
-            "answer",
-            {"item_id": first_item["id"], "response": first_item["options"][0]["id"], "seq": 1},
-            namespace="/candidate",
-            timeout=10,
-        )
-        assert ack["ok"] and ack["applied"]
+        answer(candidate, first_item, 0, seq=1)
         wait_for(lambda: answered(1), 10, "the console to show 1 answered")
 
         # The candidate's worker dies without a goodbye: nginx sends the computer to the other one.
@@ -120,13 +121,7 @@ def test_two_workers_behind_nginx_share_a_sitting_and_survive_one_dying(shared_s
         back = wait_for(lambda: next((s for s in states if s.get("paper")), None), 30, "the state after reconnecting")
         assert back["answers"][str(first_item["id"])] == first_item["options"][0]["id"]
         assert requests.get(nginx.url + "/healthz", timeout=5).json()["worker"].endswith(f":{other.port}")
-        ack = candidate.call(
-            "answer",
-            {"item_id": second_item["id"], "response": second_item["options"][1]["id"], "seq": 2},
-            namespace="/candidate",
-            timeout=10,
-        )
-        assert ack["ok"] and ack["applied"]
+        answer(candidate, second_item, 1, seq=2)
         wait_for(lambda: answered(2), 10, "the console to show 2 answered")
         assert stored_answers(postgresql.url) == {
             first_item["id"]: first_item["options"][0]["id"],

@@ -9,20 +9,9 @@ from server.db import write_transaction
 from server.exam import outage, service
 from server.exam.models import Attempt, Incident, ServerHeartbeat, SocketPresence
 from server.extensions import db
+from tests.helpers import remaining_s, started
 
 HERE = "local"  # the worker the test client's sockets are on (the app's default name)
-
-
-def started(candidate, proctor):
-    candidate.login().connect()
-    proctor.confirm(candidate.ticket)
-    proctor.start()
-
-
-def remaining_s(app, clock) -> float:
-    with app.app_context():
-        attempt = db.session.scalar(select(Attempt))
-        return service.attempt_clock(db.session, attempt, clock()).remaining.total_seconds()
 
 
 def beat(app, clock, *workers):
