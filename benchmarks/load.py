@@ -148,6 +148,16 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
     def failed(what: str, reply) -> None:
         errors.append(f"{what}: {json.dumps(reply, ensure_ascii=False)[:200]}")
 
+    async def call(client, event: str, data: dict, timeout: float) -> dict:
+        """An event with its acknowledgement; one not acknowledged in time is an error of the run, reported
+        with the others, not the end of this load process."""
+        import socketio
+
+        try:
+            return await client.call(event, data, namespace="/candidate", timeout=timeout)
+        except socketio.exceptions.TimeoutError:
+            return {"ok": False, "error": {"code": "timeout", "message": f"no acknowledgement in {timeout:.0f} s"}}
+
     async def console_of(room: dict):
         def on_seat(seat):
             at = sent.pop((seat["candidate_id"], seat.get("answered", -1)), None)
@@ -224,7 +234,7 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
             item = items[action.item]
             tick = time.monotonic()
             if action.kind == "flag":
-                reply = await client.call("flag", {"item_id": item["id"], "flagged": True}, "/candidate", 30)
+                reply = await call(client, "flag", {"item_id": item["id"], "flagged": True}, 30)
             else:
                 seq += 1
                 if action.new:
@@ -232,24 +242,24 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
                     if ids:
                         sent[(ids[ticket], answered)] = tick
                 response = item["options"][action.option]["id"]
-                reply = await client.call(
-                    "answer", {"item_id": item["id"], "response": response, "seq": seq}, "/candidate", 30
-                )
-                acks.append(time.monotonic() - tick)
+                reply = await call(client, "answer", {"item_id": item["id"], "response": response, "seq": seq}, 30)
+                if reply.get("ok"):
+                    acks.append(time.monotonic() - tick)
             if not reply.get("ok"):
                 failed(f"{action.kind} {ticket}", reply)
         syncs.cancel()
         await asyncio.sleep(max(0.0, answer_at + seconds - time.time()) + rng.uniform(0, 5))
         tick = time.monotonic()
-        reply = await client.call("submit", {"confirm": True}, namespace="/candidate", timeout=60)
-        submits.append(time.monotonic() - tick)
+        reply = await call(client, "submit", {"confirm": True}, 120)
+        if reply.get("ok"):
+            submits.append(time.monotonic() - tick)
         if not reply.get("ok"):
             failed(f"submit {ticket}", reply)
 
     async def sync_clock(client) -> None:
         await asyncio.sleep(rng.uniform(0, CLOCK_SYNC_S))
         while True:
-            reply = await client.call("sync_clock", {}, namespace="/candidate", timeout=30)
+            reply = await call(client, "sync_clock", {}, 30)
             if not reply.get("ok"):
                 failed("sync_clock", reply)
             await asyncio.sleep(CLOCK_SYNC_S)

@@ -242,9 +242,13 @@ class _Batches:
         """A context manager: the write lock, a transaction, its durable commit; yields what ``work`` gets."""
         raise NotImplementedError
 
-    def run(self, work: Callable):
+    def _ahead(self, target, keys: list) -> None:
+        """Read ahead, once for the batch, what its works will read (their ``key``s say what)."""
+
+    def run(self, work: Callable, key=None):
         if not (on_gevent() if self.batching is None else self.batching):
             with self._transaction(batched=False) as target:
+                self._ahead(target, [key])
                 result = work(target)
             self.batches += 1
             self.items += 1
@@ -256,7 +260,7 @@ class _Batches:
         if self.app is None and has_app_context():
             self.app = current_app._get_current_object()
         waiter = AsyncResult()
-        self.pending.append((work, waiter))
+        self.pending.append((work, waiter, key))
         if not self.flushing:
             self.flushing = True
             gevent.spawn(self._flush)
@@ -278,18 +282,19 @@ class _Batches:
         outcomes: list = []
         try:
             with self._transaction(batched=True) as target:
-                for work, _ in batch:
+                self._ahead(target, [key for _, _, key in batch])
+                for work, _, _ in batch:
                     try:
                         outcomes.append(work(target))
                     except ExamError as refused:  # checked before anything was written: the others go on
                         outcomes.append(_Refused(refused))
         except BaseException as exc:  # nothing of the batch is stored: every caller learns it
-            for _, waiter in batch:
+            for _, waiter, _ in batch:
                 waiter.set_exception(exc)
             return
         self.batches += 1
         self.items += len(batch)
-        for (_, waiter), outcome in zip(batch, outcomes, strict=True):
+        for (_, waiter, _), outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, _Refused):
                 waiter.set_exception(outcome.error)
             else:
@@ -334,10 +339,17 @@ class UnitBatch(_Batches):
     batch. ``work`` runs in the batch's own session (the batch greenlet's), under :func:`write_transaction`, so
     it must return plain data built from what it read, never ORM objects. See :class:`_Batches`."""
 
-    def __init__(self, session_of: Callable, limit: int = 32, batching: bool | None = None):
+    def __init__(
+        self, session_of: Callable, limit: int = 32, batching: bool | None = None, ahead: Callable | None = None
+    ):
         super().__init__(None, batching)
         self.session_of = session_of  # the scoped session: the batch's greenlet gets its own
         self.limit = limit
+        self.read_ahead = ahead  # ``ahead(session, keys)``: what the batch's works will read, at once
+
+    def _ahead(self, target, keys: list) -> None:
+        if self.read_ahead is not None:
+            self.read_ahead(target, keys)
 
     @contextmanager
     def _transaction(self, batched: bool):

@@ -209,7 +209,14 @@ def _submission(login: tuple[int, str], at, work_session) -> Submitted:
     return Submitted(attempt.id, attempt.candidate.room_id, state, seat, time_was_up)
 
 
-_SUBMISSIONS = UnitBatch(lambda: db.session)
+def _submissions_ahead(work_session, logins: list[tuple[int, str]]) -> None:
+    """What a batch of submissions reads, at once: the attempts with their answers, the rooms' clocks, the
+    warnings for the seat views."""
+    attempts = service.load_attempts(work_session, Attempt.id.in_({attempt_id or 0 for attempt_id, _ in logins}))
+    service.read_ahead(work_session, attempts)
+
+
+_SUBMISSIONS = UnitBatch(lambda: db.session, ahead=_submissions_ahead)
 
 
 class CandidateNamespace(JikaoNamespace):
@@ -308,7 +315,7 @@ class CandidateNamespace(JikaoNamespace):
         if not data.confirm:
             raise ExamError("not_confirmed", "请确认交卷。")
         login = (session.get("attempt_id"), session.get("device"))
-        done = _SUBMISSIONS.run(functools.partial(_submission, login, now()))
+        done = _SUBMISSIONS.run(functools.partial(_submission, login, now()), key=login)
         send_seat(done.room_id, done.seat)
         if done.time_was_up:  # the time ran out before: submitted by the system, and every screen learns it
             socketio.emit("state", done.state, to=attempt_channel(done.attempt_id), namespace=CANDIDATE_NS)

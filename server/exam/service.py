@@ -483,7 +483,8 @@ def submit(session, attempt: Attempt, now: datetime, reason: str = "candidate") 
 def score_attempt(session, attempt: Attempt) -> float:
     if not attempt.paper:
         return 0.0
-    items = load_items(session, paper_item_ids(attempt.paper))
+    sheet = kept_sheet(attempt.id, attempt.paper_sealed)  # the paper's items, opened for its answers already
+    items = sheet.items if sheet is not None else load_items(session, paper_item_ids(attempt.paper))
     responses = {a.item_id: a.response for a in attempt.answers}
     return score_paper(attempt.paper, items, responses)
 
