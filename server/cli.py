@@ -112,7 +112,8 @@ def _serve_workers(host: str, port: int, data: str, workers: int) -> None:
                     "worker on port %s exited (%s); starting it again", worker_port, code
                 )
                 time.sleep(RESTART_AFTER_S)
-                running[worker_port] = start(worker_port)
+                if not stopping:  # told to stop meanwhile: it stays stopped
+                    running[worker_port] = start(worker_port)
         if stopping and all(process.poll() is not None for process in running.values()):
             break
         time.sleep(0.2)  # the supervisor's look at its workers

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -13,6 +15,9 @@ ROLES = {
     "exam_admin": "考务管理员",
     "bank_admin": "题库管理员",
 }
+
+
+_HASHING = threading.BoundedSemaphore(2)  # password checks at once (a gevent semaphore when serving)
 
 
 class Account(Base):
@@ -35,10 +40,12 @@ class Account(Base):
 
     def check_password(self, password: str) -> bool:
         """Slow on purpose (scrypt, about 50 ms): on a worker thread when serving, so that every exam client is
-        still answered while a proctor logs in (the load test found the event loop stopped for each login)."""
+        still answered while a proctor logs in (the load test found the event loop stopped for each login).
+        Two at a time: each takes 32 MiB, and a centre's proctors log in together."""
         from server.extensions import run_blocking
 
-        return run_blocking(check_password_hash, self.password_hash, password)
+        with _HASHING:
+            return run_blocking(check_password_hash, self.password_hash, password)
 
     @property
     def role_label(self) -> str:
