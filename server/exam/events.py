@@ -200,7 +200,9 @@ class Submitted:
 def _submission(login: tuple[int, str], at, work_session) -> Submitted:
     """A candidate's submission, in a batch of them (at the end of a sitting a whole centre submits within
     seconds): checked, scored, recorded, and the screen's state and the seat view built from what is stored."""
-    attempt = current_attempt(login)
+    attempt = work_session.get(Attempt, login[0] or 0)  # read ahead with the batch's others: no query
+    if attempt is None or attempt.device_token != login[1]:
+        raise service.session_ended()  # the proctor undid the login, or it moved away
     time_was_up = service.close_if_time_up(work_session, attempt, at)
     if not time_was_up:
         service.submit(work_session, attempt, at, reason="candidate")
