@@ -105,7 +105,7 @@ def one_writer(connection) -> None:
 
 def durable_commit(connection) -> None:
     """Commit the driver's transaction under ``connection``. SQLite's fsync blocks the calling thread, so when
-    serving on gevent it runs on an OS thread; psycopg2 made cooperative (psycogreen) waits on the event loop."""
+    serving on gevent it runs on an OS thread; psycopg 3 waits for PostgreSQL cooperatively, on the event loop."""
     if on_postgresql(connection):
         _dbapi(connection).commit()
     else:
