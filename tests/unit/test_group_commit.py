@@ -1,4 +1,5 @@
-"""Group commit: many writers' work in one durable transaction, each told only once it is stored.
+"""Group commit: many writers' work in one durable transaction, each told only once it is stored; and the same
+for ORM units of work (``UnitBatch``: the submissions), a refusal told to its caller alone.
 
 Run with real greenlets and gevent's real thread pool on a real SQLite file, as ``jikao serve`` runs it.
 """
@@ -6,8 +7,9 @@ Run with real greenlets and gevent's real thread pool on a real SQLite file, as 
 import gevent
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
+from sqlalchemy.orm import scoped_session, sessionmaker
 
-from server.db import GroupCommit
+from server.db import GroupCommit, UnitBatch
 from server.errors import ExamError
 
 metadata = MetaData()
@@ -85,3 +87,67 @@ def test_without_batching_each_caller_commits_its_own(engine):
         committer.run(lambda connection: (_ for _ in ()).throw(ExamError("refused", "不行")))
     assert stored(engine) == [0, 1, 2]
     assert (committer.batches, committer.items) == (3, 3)
+
+
+# ---- UnitBatch: the same batching for units of work in an ORM session ----
+
+
+@pytest.fixture
+def sessions(engine):
+    scoped = scoped_session(sessionmaker(engine), scopefunc=gevent.getcurrent)  # a session per greenlet
+    yield scoped
+    scoped.remove()
+
+
+def test_units_of_work_share_transactions_of_at_most_limit_and_each_is_told_once_stored(sessions, engine):
+    batch = UnitBatch(sessions, limit=8, batching=True)
+
+    def one(x):
+        result = batch.run(writer(x))
+        assert x in stored(engine)  # acknowledged means already committed, readable from another connection
+        return result
+
+    greenlets = [gevent.spawn(one, x) for x in range(40)]
+    gevent.joinall(greenlets, raise_error=True)
+    assert [g.value for g in greenlets] == list(range(40))
+    assert stored(engine) == list(range(40))
+    assert batch.items == 40
+    assert batch.batches == 5  # all queued before the first batch ran: 8 to a transaction
+
+
+def test_a_units_refusal_goes_to_its_caller_alone(sessions, engine):
+    batch = UnitBatch(sessions, batching=True)
+
+    def refused(session):
+        raise ExamError("too_early", "开考 30 分钟后才可以交卷。")
+
+    outcomes = {}
+
+    def one(name, work):
+        try:
+            outcomes[name] = batch.run(work)
+        except ExamError as exc:
+            outcomes[name] = exc.code
+
+    gevent.joinall(
+        [gevent.spawn(one, "a", writer(1)), gevent.spawn(one, "b", refused), gevent.spawn(one, "c", writer(2))]
+    )
+    assert outcomes == {"a": 1, "b": "too_early", "c": 2}
+    assert stored(engine) == [1, 2]
+
+
+def test_a_failing_unit_rolls_its_whole_batch_back_and_every_caller_learns_it(sessions, engine):
+    batch = UnitBatch(sessions, batching=True)
+    errors = []
+
+    def one(work):
+        try:
+            batch.run(work)
+        except Exception as exc:  # noqa: BLE001  (what each caller is told)
+            errors.append(type(exc).__name__)
+
+    gevent.joinall([gevent.spawn(one, writer(1)), gevent.spawn(one, writer(1))])  # the second breaks the unique x
+    assert errors == ["IntegrityError", "IntegrityError"]
+    assert stored(engine) == []
+    gevent.spawn(one, writer(3)).join()  # the next batch starts afresh
+    assert stored(engine) == [3]
