@@ -244,6 +244,33 @@ def stored_papers(app) -> list[dict]:
         return [attempt.paper for attempt in db.session.scalars(select(Attempt).order_by(Attempt.id))]
 
 
+def prepared(app, kind: str | None = None) -> list[tuple]:
+    """Every prepared paper of the demo sitting (seat, backup, replaced), opened: (row, paper) pairs."""
+    from server.exam import assembly
+    from server.exam.models import ExamSession, PreparedPaper
+
+    with app.app_context():
+        exam = db.session.scalar(select(ExamSession))
+        query = select(PreparedPaper).order_by(PreparedPaper.id)
+        if kind:
+            query = query.where(PreparedPaper.kind == kind)
+        rows = db.session.scalars(query).all()
+        opened = [(row, assembly.open_prepared(exam, row)) for row in rows]
+        db.session.expunge_all()
+        return opened
+
+
+def replaceable_item(app, paper: dict) -> int:
+    """The first item of ``paper`` that some prepared paper lacks. The demo bank fills a few blueprint cells
+    exactly, so their items are on every paper and leaking one leaves no paper to replace it with; which items
+    those are on a candidate's paper depends on the sitting's random seed, so a test must not pick blindly."""
+    from item_bank.blueprint import item_ids
+
+    everywhere = set.intersection(*(item_ids(opened) for _, opened in prepared(app)))
+    ids = [entry.get("item_id", entry.get("id")) for section in paper["sections"] for entry in section["items"]]
+    return next(item_id for item_id in ids if item_id not in everywhere)
+
+
 def started(candidate: CandidateActions, proctor: ProctorActions) -> None:
     """The candidate logs in and connects, the proctor confirms them and starts the room."""
     candidate.login().connect()

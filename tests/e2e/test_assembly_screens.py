@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from server.exam.models import Attempt
 from tests.conftest import candidate_in_browser, confirm_and_start, staff_login
-from tests.helpers import stored, stored_papers
+from tests.helpers import replaceable_item, stored, stored_papers
 
 pytestmark = pytest.mark.browser
 
@@ -71,15 +71,18 @@ def test_a_candidate_is_given_a_backup_paper_when_an_item_leaks(live_site, live_
     expect(page.locator(".question-card")).to_be_visible()
 
     [paper] = stored_papers(server.app)
-    first_item = paper["sections"][0]["items"][0]["item_id"]
+    leaked_item = replaceable_item(server.app, paper)  # some backup paper lacks it
+    number = 1 + [e["item_id"] for s in paper["sections"] for e in s["items"]].index(leaked_item)
+    page.locator(".sheet-cell").nth(number - 1).click()
     page.locator(".choice").first.click()
     expect(page.locator("#save-status")).to_have_text("✓ 所有答案已保存")
+    expect(page.locator(".progress-line")).to_have_text("已作答 1 / 60 题")
     old_stem = page.locator(".stem").first.inner_text()
 
     bank = live_clients.login(server, "/api/auth/login", {"username": "tiku", "password": server.logins["tiku"]})
     token = bank.get(server.url + "/api/auth/session", timeout=5).json()["csrf_token"]
     leaked = bank.post(
-        f"{server.url}/api/bank/items/{first_item}/leak",
+        f"{server.url}/api/bank/items/{leaked_item}/leak",
         json={"reason": "考试期间发现试题外泄"},
         headers={"X-CSRFToken": token},
         timeout=5,
@@ -94,11 +97,13 @@ def test_a_candidate_is_given_a_backup_paper_when_an_item_leaks(live_site, live_
     page.click("#paper-replaced-ok")
     expect(dialog).to_have_count(0)
     expect(page.locator(".sheet-cell")).to_have_count(60)
+    expect(page.locator(".progress-line")).to_have_text("已作答 0 / 60 题")  # the leaked item's answer went with it
+    page.locator(".sheet-cell").nth(number - 1).click()  # the leaked question's place holds another question
     expect(page.locator(".stem").first).not_to_have_text(old_stem)
     [attempt] = stored(server.app, Attempt)
     assert attempt.paper_no == 2
     [new_paper] = stored_papers(server.app)
-    assert first_item not in {e["item_id"] for s in new_paper["sections"] for e in s["items"]}
+    assert leaked_item not in {e["item_id"] for s in new_paper["sections"] for e in s["items"]}
 
     page.reload()  # said once: not again after a reload
     expect(page.locator(".question-card")).to_be_visible()
