@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import multiprocessing
@@ -200,6 +201,12 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
     if not bare:
         await asyncio.gather(*(confirm(room, console) for room, console in zip(rooms, consoles, strict=True)))
     out.put({"ready": len(clients)})
+    # The instrument must not add its own pauses: a full collection in a load process, among thousands of
+    # clients, stopped its event loop for 100-240 ms and counted as the server's latency (the bare server's
+    # too). Everything built so far is frozen out of the collector's sight and collection waits to the end.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     while control["start_at"].value == 0:  # the parent gives every process the same moment
         await asyncio.sleep(0.05)
     start_at, answer_at = control["start_at"].value, control["answer_at"].value
@@ -279,6 +286,7 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
             "errors": errors,
         }
     )
+    gc.enable()
     for client in [*clients.values(), *consoles]:
         await disconnect(client)
 
@@ -314,7 +322,15 @@ def backing_cpu_seconds() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def run(candidates: int, bare: bool, seconds: float, settle: float, setup: str = "sqlite") -> dict:
+def pin(pid: int, cpus: set[int]) -> None:
+    """Bind every thread of a process to ``cpus`` (threads started later inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cpus)
+
+
+def run(
+    candidates: int, bare: bool, seconds: float, settle: float, setup: str = "sqlite", pinned: bool = False
+) -> dict:
     from proctor_live import Server, seed_site
     from restart import BareServer, expect
 
@@ -381,6 +397,13 @@ def run(candidates: int, bare: bool, seconds: float, settle: float, setup: str =
         sampler.start()
         for process in workers:
             process.start()
+        if pinned:  # --pin: the server alone on the first core, the load (and this process) on the others
+            others = set(range(1, os.cpu_count() or 2))
+            for server in servers:
+                pin(server.process.pid, {0})
+            for process in workers:
+                pin(process.pid, others)
+            pin(os.getpid(), others)
         expect(out, "ready", len(workers), 900)
         connected_rss = rss_mib()
         start_at = time.time() + 2
@@ -482,6 +505,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--chart", type=Path, help="write the chart (PNG) here")
     parser.add_argument(
+        "--pin", action="store_true", help="run the server on the first core alone and the load on the others"
+    )
+    parser.add_argument(
         "--setups",
         help=f"instead of the ladder against the bare framework: compare these ({', '.join(SETUPS)}), "
         "alternating within each run",
@@ -497,7 +523,7 @@ def main() -> None:
     for n_run in range(args.runs):
         for n in ladder:
             for bare in (False, True):
-                result = run(n, bare, args.seconds, args.settle)
+                result = run(n, bare, args.seconds, args.settle, pinned=args.pin)
                 results.setdefault((n, bare), []).append(result)
                 name = "bare" if bare else "jikao"
                 print(f"run {n_run + 1} {name} {n}: " + json.dumps(result, ensure_ascii=False), flush=True)
