@@ -204,6 +204,26 @@ TEMPLATE_HEADERS = [
 
 
 def read_xlsx(name: str, data: bytes, progress=None) -> ImportResult:
+    rows, refused = xlsx_rows(name, data, progress)
+    return _refused(name, refused) if refused else read_rows(name, rows, progress)
+
+
+def read_csv(name: str, data: bytes, progress=None) -> ImportResult:
+    rows, refused = csv_rows(name, data)
+    return _refused(name, refused) if refused else read_rows(name, rows, progress)
+
+
+def _refused(name: str, problem: Problem) -> ImportResult:
+    result = ImportResult(file=name)
+    result.problems.append(problem)
+    return result
+
+
+# ---- tables: the rows of a spreadsheet, for any list kept in Excel or CSV (items, registration lists) ----
+
+
+def xlsx_rows(name: str, data: bytes, progress=None) -> tuple[list[list], Problem | None]:
+    """The first sheet's rows as values, or the problem that stops the file being read."""
     import io
     import zipfile
 
@@ -212,9 +232,7 @@ def read_xlsx(name: str, data: bytes, progress=None) -> ImportResult:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError):
-        result = ImportResult(file=name)
-        result.problems.append(Problem(name, None, "", "不是有效的 Excel (.xlsx) 文件，可能已损坏或不完整"))
-        return result
+        return [], Problem(name, None, "", "不是有效的 Excel (.xlsx) 文件，可能已损坏或不完整")
     sheet = workbook.worksheets[0]
     total = sheet.max_row or 0
     rows = []
@@ -225,10 +243,11 @@ def read_xlsx(name: str, data: bytes, progress=None) -> ImportResult:
                 progress(len(rows), max(total, len(rows)), "读取")
     finally:
         workbook.close()
-    return read_rows(name, rows, progress)
+    return rows, None
 
 
-def read_csv(name: str, data: bytes, progress=None) -> ImportResult:
+def csv_rows(name: str, data: bytes) -> tuple[list[list], Problem | None]:
+    """The rows of a CSV file in UTF-8 (with or without BOM) or GBK, as Chinese Excel saves it."""
     import csv
     import io
 
@@ -241,12 +260,19 @@ def read_csv(name: str, data: bytes, progress=None) -> ImportResult:
     else:  # pragma: no cover - gb18030 decodes any byte string
         text = ""
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        return list(csv.reader(io.StringIO(text, newline=""))), None
     except csv.Error as exc:
-        result = ImportResult(file=name)
-        result.problems.append(Problem(name, None, "", f"CSV 格式错误：{exc}"))
-        return result
-    return read_rows(name, rows, progress)
+        return [], Problem(name, None, "", f"CSV 格式错误：{exc}")
+
+
+def table_rows(name: str, data: bytes) -> tuple[list[list], Problem | None]:
+    """The rows of an .xlsx or .csv file, chosen by the file's extension."""
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix == "xlsx":
+        return xlsx_rows(name, data)
+    if suffix == "csv":
+        return csv_rows(name, data)
+    return [], Problem(name, None, "", "不支持的文件类型（可导入 .xlsx、.csv）")
 
 
 def read_rows(name: str, rows: list[list], progress=None) -> ImportResult:
@@ -255,11 +281,11 @@ def read_rows(name: str, rows: list[list], progress=None) -> ImportResult:
     ``progress(done, total, phase)``, if given, is called as rows are checked.
     """
     result = ImportResult(file=name)
-    header_at = next((i for i, row in enumerate(rows) if any(_text(c) for c in row)), None)
+    header_at = next((i for i, row in enumerate(rows) if any(cell_text(c) for c in row)), None)
     if header_at is None:
         result.problems.append(Problem(name, None, "", "文件中没有内容"))
         return result
-    headers = [_text(c) for c in rows[header_at]]
+    headers = [cell_text(c) for c in rows[header_at]]
     columns = {h: i for i, h in enumerate(headers) if h}
     for header in headers:
         if header and header not in REQUIRED and header not in OPTIONAL:
@@ -275,13 +301,13 @@ def read_rows(name: str, rows: list[list], progress=None) -> ImportResult:
         if progress is not None:
             progress(index + 1, len(rows), "检查")
         row = rows[index]
-        if not any(_text(c) for c in row):
+        if not any(cell_text(c) for c in row):
             continue
         number = index + 1
-        cell = {h: _text(row[i]) if i < len(row) else "" for h, i in columns.items()}
+        cell = {h: cell_text(row[i]) if i < len(row) else "" for h, i in columns.items()}
         raw_level = row[columns["等级"]] if columns["等级"] < len(row) else None
         problems = _row_problems(name, number, cell, raw_level, result, seen)
-        here = (cell.get("职业代码") or cell["职业"], cell["职业"], _level(raw_level))
+        here = (cell.get("职业代码") or cell["职业"], cell["职业"], parse_level(raw_level))
         if bank is None and not problems:
             bank = here
             result.occupation_code, result.occupation_name, result.level = here
@@ -302,7 +328,7 @@ def _row_problems(name, number, cell, raw_level, result, seen) -> list[Problem]:
     found = []
     if not cell["职业"]:
         found.append(problem("职业", "不能为空"))
-    if _level(raw_level) is None:
+    if parse_level(raw_level) is None:
         found.append(problem("等级", "等级必须是 1 到 5，或“四级”“中级工”等"))
     item_type = TYPE_NAMES.get(cell["题型"])
     if item_type is None:
@@ -357,7 +383,8 @@ def _row_problems(name, number, cell, raw_level, result, seen) -> list[Problem]:
     return []
 
 
-def _text(value) -> str:
+def cell_text(value) -> str:
+    """A cell as text: empty for nothing, 4 for the 4.0 a spreadsheet may hold."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -377,8 +404,9 @@ def _whole_number(text: str) -> int | None:
     return int(number) if number is not None and number.is_integer() else None
 
 
-def _level(value) -> int | None:
-    text = _text(value)
+def parse_level(value) -> int | None:
+    """A level as people write it: 4, 四级, 中级工 or 四级/中级工; None if it is none of these."""
+    text = cell_text(value)
     if text in LEVEL_NAMES:
         return LEVEL_NAMES[text]
     for part in text.replace("／", "/").split("/"):

@@ -18,6 +18,7 @@ from server.exam.models import (
     RoomProctor,
     Violation,
 )
+from server.sittings.models import Registrant
 
 __all__ = [
     "Account",
@@ -31,6 +32,7 @@ __all__ = [
     "ExamSession",
     "PaperBlueprint",
     "PreparedPaper",
+    "Registrant",
     "Handover",
     "Incident",
     "Item",

@@ -103,6 +103,29 @@ class ProctorActions:
         return self.emit("start_room", {"room_id": self.room_id()})
 
 
+class Staff:
+    """A staff member at a desk screen (HTTP only)."""
+
+    def __init__(self, app, username: str):
+        self.app = app
+        self.http = app.test_client()
+        response = self.post("/api/auth/login", {"username": username, "password": app.site.logins[username]})
+        assert response.status_code == 200, response.get_json()
+
+    def post(self, path: str, body: dict):
+        return self.http.post(path, json=body, headers={"X-CSRFToken": csrf_token(self.http)})
+
+    def get(self, path: str):
+        return self.http.get(path)
+
+    def upload(self, path: str, name: str, data: bytes, **form):
+        """A file sent from a screen's file picker, with the form's other fields."""
+        import io
+
+        fields = {"file": (io.BytesIO(data), name), **form}
+        return self.http.post(path, data=fields, headers={"X-CSRFToken": csrf_token(self.http)})
+
+
 def stored(app, model, **filters):
     """Read rows as the server stored them (a fresh session, not the one a handler used)."""
     from sqlalchemy import select

@@ -7,6 +7,7 @@ it needs this server's bank open (both custodians at start).
 
 from __future__ import annotations
 
+import io
 import math
 from collections import Counter
 
@@ -25,11 +26,15 @@ from server.errors import ExamError
 from server.exam import assembly, blueprints
 from server.exam.models import LEVEL_NAMES, ExamSession, PaperBlueprint, PreparedPaper, Room
 from server.extensions import db, run_blocking
+from server.sittings import service as setup
+from server.sittings.models import Registrant
+from server.sittings.registrations import write_registration_template
 from server.timeutil import iso, now
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 STATUS = {"forbidden": 403, "unknown_blueprint": 404, "unknown_session": 404, "bank_locked": 409}
-MAX_SIMULATED = 10_000  # papers per simulation from this screen (the CLI allows more)
+MAX_SIMULATED = 10_000
+MAX_REGISTRATION_FILE = 10 * 1024 * 1024  # papers per simulation from this screen (the CLI allows more)
 
 exam_admin = role_required("exam_admin", "只有考务管理员可以管理组卷蓝图和试卷。")
 
@@ -48,6 +53,13 @@ def _body() -> dict:
     if not isinstance(body, dict):
         raise ExamError("invalid_payload", "请求内容不是有效的 JSON 对象。")
     return body
+
+
+def _text(body: dict, name: str) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise ExamError("invalid_payload", f"{name} 应为文字。")
+    return value
 
 
 def _int(body: dict, name: str, low: int, high: int, default: int | None = None) -> int:
@@ -211,6 +223,105 @@ def sittings(account):
     return jsonify(ok=True, bank_open=keys.is_open(), sittings=[_sitting_view(exam) for exam in _sittings()])
 
 
+@bp.post("/sittings")
+@exam_admin
+def create_sitting(account):
+    """Set up a sitting (场次) with its timing policy; what the body leaves out takes the regulations' default."""
+    body = _body()
+    policy = body.get("policy") or {}
+    if not isinstance(policy, dict):
+        raise ExamError("invalid_policy", "考试规则设置格式不正确。")
+    with write_transaction(db.session):
+        exam = setup.create_sitting(
+            db.session,
+            name=_text(body, "name"),
+            occupation_code=_text(body, "occupation_code"),
+            occupation_name=_text(body, "occupation_name"),
+            level=_int(body, "level", 1, 5),
+            start=setup.parse_local(_text(body, "start")),
+            duration_s=_int(body, "duration_minutes", 1, 24 * 60) * 60,
+            policy=policy,
+            actor=_actor(account),
+            now=now(),
+        )
+    return jsonify(ok=True, sitting=_sitting_view(exam)), 201
+
+
+@bp.get("/sittings/policy")
+@exam_admin
+def policy_defaults(account):
+    """The timing policy's settings with the regulations' defaults, for the new-sitting form."""
+    return jsonify(
+        ok=True,
+        policy=[
+            {"name": name, "default": rule.default, "low": rule.low, "high": rule.high, "words": rule.words}
+            for name, rule in setup.POLICY.items()
+        ],
+    )
+
+
+@bp.post("/sittings/<int:session_id>/registrations")
+@exam_admin
+def import_registrations(account, session_id: int):
+    """An uploaded registration list (.xlsx/.csv, UTF-8 or GBK): every problem by row and column, all or none."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ExamError("no_file", "请选择要导入的报名名单文件。")
+    data = upload.read(MAX_REGISTRATION_FILE + 1)
+    if len(data) > MAX_REGISTRATION_FILE:
+        raise ExamError("too_large", "文件超过 10 MB。")
+    dry_run = request.form.get("dry_run") == "1"
+    with write_transaction(db.session):
+        exam = _sitting(session_id)
+        result = setup.import_registrations(db.session, exam, upload.filename, data, _actor(account), now())
+        if not result.ok or dry_run:
+            db.session.rollback()
+    return jsonify(
+        ok=result.ok,
+        file=upload.filename,
+        problems=[str(p) for p in result.problems],
+        checked=len(result.people),
+        imported=len(result.people) if result.ok and not dry_run else 0,
+        dry_run=dry_run,
+    )
+
+
+@bp.get("/sittings/<int:session_id>/registrations")
+@exam_admin
+def registrations(account, session_id: int):
+    """The sitting's registration list, in the order it was imported."""
+    exam = _sitting(session_id)
+    rows = db.session.scalars(select(Registrant).where(Registrant.session_id == exam.id).order_by(Registrant.id))
+    return jsonify(
+        ok=True,
+        people=[
+            {
+                "name": r.name,
+                "id_type": r.id_type,
+                "id_number": r.id_number,
+                "work_unit": r.work_unit,
+                "photo": r.photo,
+                "source": r.source,
+            }
+            for r in rows
+        ],
+    )
+
+
+@bp.get("/registrations/template")
+@exam_admin
+def registration_template(account):
+    """An empty registration list (.xlsx) with the columns the import reads and one example row."""
+    from flask import send_file
+
+    return send_file(
+        io.BytesIO(write_registration_template()),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name="报名名单模板.xlsx",
+    )
+
+
 @bp.post("/sittings/<int:session_id>/blueprint")
 @exam_admin
 def use_blueprint(account, session_id: int):
@@ -296,6 +407,10 @@ def _sitting_view(exam: ExamSession) -> dict:
         "level": exam.level,
         "level_name": exam.level_name,
         "scheduled_start": iso(exam.scheduled_start),
+        "duration_s": exam.duration_s,
+        "policy": setup.policy_of(exam),
+        "described": setup.describe(exam),
+        "registered": setup.registered(db.session, exam),
         "blueprint": {"id": exam.blueprint.id, "version": exam.blueprint.version} if exam.blueprint else None,
         "newest_blueprint": {"id": newest.id, "version": newest.version} if newest else None,
         "versions": [

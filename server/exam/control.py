@@ -17,6 +17,7 @@ from server.exam.service import (
     attempt_clock,
     duration_text,
     forget_presence,
+    minutes_text,
     phase,
     record_clock,
     room_clock,
@@ -73,13 +74,15 @@ def pause_room(session, room: Room, reason: str, actor_id: int, now: datetime) -
 
 
 def resume_room(session, room: Room, reason: str, actor_id: int, now: datetime, chief: bool = False) -> None:
-    """Restart the room's clock. After an outage of more than 30 minutes only the chief examiner may (the
+    """Restart the room's clock. After an outage longer than the sitting's make-up limit (30 minutes by default)
+    only the chief examiner may (the
     regulations leave that decision to them: :func:`chief_decision`)."""
     reason = reason.strip() or "恢复考试"
     if not _running_room(session, room, now).paused:
         raise ExamError("not_paused", "本考场没有暂停。")
     if not chief and outage.awaiting_chief(session, room, now):
-        raise ExamError("chief_decides", "中断已超过 30 分钟，须由主考决定继续考试、结束考试或另行安排考试。")
+        limit = minutes_text(room.session.make_up_max_s)
+        raise ExamError("chief_decides", f"中断已超过 {limit}，须由主考决定继续考试、结束考试或另行安排考试。")
     record_clock(session, room.id, None, "resume", actor_id, reason, now)
     feed.record(session, room.id, "resume", f"全场恢复计时（{staff_name(session, actor_id)}）", now)
 

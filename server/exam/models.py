@@ -27,6 +27,8 @@ class ExamSession(Base):
     duration_s: Mapped[int]
     submit_after_s: Mapped[int] = mapped_column(default=30 * 60)  # earliest "结束考试"
     warning_s: Mapped[int] = mapped_column(default=15 * 60)  # the end-15-minutes notice
+    entry_before_s: Mapped[int] = mapped_column(default=20 * 60, server_default="1200")  # login from start - this
+    make_up_max_s: Mapped[int] = mapped_column(default=30 * 60, server_default="1800")  # outages made up at once
     late_entry_s: Mapped[int] = mapped_column(default=30 * 60, server_default="1800")  # no login after start + this
     show_score: Mapped[bool] = mapped_column(default=False)  # scores are normally published later
     # After 换机, make up the time the failed computer cost at once (else the proctor is offered it).

@@ -6,7 +6,8 @@ of life (the last beat, or a candidate's activity stored after it) to now as the
 interval and a rounding second longer than the real one) and, for every room whose clock was running then
 (SPEC.md "Faults and time compensation", 000 应急处理预案):
 
-- up to :data:`MAKE_UP_MAX_S` (30 minutes): the room's time is extended by the outage, automatically;
+- up to the sitting's ``make_up_max_s`` (30 minutes unless its policy says otherwise): the room's time is
+  extended by the outage, automatically;
 - longer: the room is paused from then on, for the chief examiner to decide (resume with the time
   made up, end the sitting, or leave it for a rescheduled one).
 
@@ -39,10 +40,9 @@ from server.exam import feed
 from server.exam.clock import clock_state
 from server.exam.discipline import record_incident
 from server.exam.models import Attempt, Candidate, ClockEvent, Room, ServerHeartbeat
-from server.exam.service import duration_text, read_ticks, record_clock, release_worker, room_clock
+from server.exam.service import duration_text, minutes_text, read_ticks, record_clock, release_worker, room_clock
 from server.timeutil import local
 
-MAKE_UP_MAX_S = 30 * 60
 ROOM_MIN_SEATS = 3  # fewer computers going silent together say nothing about the room's network
 SILENT_WITHIN_S = 30  # a dead link is noticed by each socket within a ping interval and timeout (10 + 10 s)
 NETWORK_DOWN = "考场网络中断"
@@ -142,17 +142,18 @@ def bury(session, worker: str, now: datetime) -> list[Attempt]:
 def _recover_room(session, room: Room, down_since: datetime, lost_s: int, now: datetime) -> Recovery:
     lost = duration_text(lost_s)
     what = f"服务器中断 {lost}（{local(down_since):%H:%M:%S} 至 {local(now):%H:%M:%S}），考生无法作答"
-    made_up = lost_s <= MAKE_UP_MAX_S
+    limit = minutes_text(room.session.make_up_max_s)
+    made_up = lost_s <= room.session.make_up_max_s
     if made_up:
         reason = f"服务器中断 {lost}，自动补足耽误的考试时间"
         record_clock(session, room.id, None, "extend", None, reason, now, seconds=lost_s)
         feed.record(session, room.id, "extend", f"全场补时 {lost}：{reason}", now)
-        decision = f"中断不超过 30 分钟，已为全场自动补足 {lost}"
+        decision = f"中断不超过 {limit}，已为全场自动补足 {lost}"
     else:
-        reason = f"服务器中断 {lost}，超过 30 分钟，等待主考决定"
+        reason = f"服务器中断 {lost}，超过 {limit}，等待主考决定"
         record_clock(session, room.id, None, "pause", None, reason, now, at=down_since)
         feed.record(session, room.id, "pause", f"全场暂停计时：{reason}", now)
-        decision = "中断超过 30 分钟：全场暂停计时，由主考决定继续考试（补足时间）、结束考试或另行安排考试"
+        decision = f"中断超过 {limit}：全场暂停计时，由主考决定继续考试（补足时间）、结束考试或另行安排考试"
     record_incident(session, room, what, decision, None, None, now)
     return Recovery(room.id, lost_s, made_up)
 
@@ -179,7 +180,8 @@ def room_dropped(session, room: Room, now: datetime, worker: str) -> bool:
     record_clock(session, room.id, None, "pause", None, reason, now, at=since)
     feed.record(session, room.id, "pause", f"全场暂停计时：{reason}", now)
     what = f"{NETWORK_DOWN}：全场 {len(attempts)} 台考试机自 {local(since):%H:%M:%S} 起同时断线"
-    decision = "全场暂停计时；恢复连接后 30 分钟内自动补足时间，超过 30 分钟由主考决定"
+    limit = minutes_text(room.session.make_up_max_s)
+    decision = f"全场暂停计时；恢复连接后 {limit}内自动补足时间，超过 {limit}由主考决定"
     record_incident(session, room, what, decision, None, None, now)
     return True
 
@@ -190,7 +192,7 @@ def room_back(session, room: Room, now: datetime) -> bool:
     if last is None or last.kind != "pause" or not last.reason.startswith(NETWORK_DOWN):
         return False
     lost_s = math.ceil((now - last.at).total_seconds())
-    if lost_s > MAKE_UP_MAX_S:
+    if lost_s > room.session.make_up_max_s:
         return False  # the chief examiner decides, as after a long server outage
     lost = duration_text(lost_s)
     reason = f"考场网络恢复，中断 {lost}，自动补足"
@@ -204,15 +206,16 @@ def room_back(session, room: Room, now: datetime) -> bool:
 
 def awaiting_chief(session, room: Room, now: datetime) -> bool:
     """Whether the room's pause stands for the chief examiner (see :func:`waits_for_chief`)."""
-    return waits_for_chief(last_pause(session, room.id, None, now), now)
+    return waits_for_chief(last_pause(session, room.id, None, now), now, room.session.make_up_max_s)
 
 
-def waits_for_chief(last: ClockEvent | None, now: datetime) -> bool:
+def waits_for_chief(last: ClockEvent | None, now: datetime, limit_s: int) -> bool:
     """``last`` (the latest pause or resume of a room) is a pause the server made (an outage, a dropped
-    network) that has lasted more than 30 minutes, so its time is no longer made up by itself."""
+    network) that has lasted more than ``limit_s`` (the sitting's make-up limit, 30 minutes by default), so its
+    time is no longer made up by itself."""
     if last is None or last.kind != "pause" or last.actor_id is not None:
         return False
-    return now - last.at > timedelta(seconds=MAKE_UP_MAX_S)
+    return now - last.at > timedelta(seconds=limit_s)
 
 
 def last_pause(session, room_id: int, attempt_id: int | None, now: datetime) -> ClockEvent | None:

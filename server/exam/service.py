@@ -144,6 +144,11 @@ def duration_text(seconds: int) -> str:
     return f"{minutes} 分 {seconds} 秒" if minutes else f"{seconds} 秒"
 
 
+def minutes_text(seconds: int) -> str:
+    """A limit of the timing policy: ``1800`` → ``30 分钟``."""
+    return f"{seconds // 60} 分钟" if seconds % 60 == 0 else duration_text(seconds)
+
+
 def confirm_identity(session, attempt: Attempt, proctor_id: int, now: datetime) -> None:
     """The proctor has checked the person against the ticket: draw the paper (still sealed)."""
     if attempt.status != "awaiting_confirmation":

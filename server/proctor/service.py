@@ -126,7 +126,7 @@ def _pause_view(session, room: Room, clock, now: datetime) -> dict | None:
         "reason": last.reason,
         "since": iso(last.at),
         "by": exam.staff_name(session, last.actor_id),
-        "awaiting_chief": outage.waits_for_chief(last, now),
+        "awaiting_chief": outage.waits_for_chief(last, now, room.session.make_up_max_s),
     }
 
 

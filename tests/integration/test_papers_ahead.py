@@ -13,23 +13,7 @@ from server.exam import assembly
 from server.exam.models import Answer, AnswerLog, Attempt, ExamSession, PreparedPaper
 from server.exam.sweeper import sweep
 from server.extensions import db
-from tests.helpers import correct_response, csrf_token, prepared, replaceable_item, stored, stored_papers
-
-
-class Staff:
-    """A staff member at a desk screen (HTTP only)."""
-
-    def __init__(self, app, username: str):
-        self.app = app
-        self.http = app.test_client()
-        response = self.post("/api/auth/login", {"username": username, "password": app.site.logins[username]})
-        assert response.status_code == 200, response.get_json()
-
-    def post(self, path: str, body: dict):
-        return self.http.post(path, json=body, headers={"X-CSRFToken": csrf_token(self.http)})
-
-    def get(self, path: str):
-        return self.http.get(path)
+from tests.helpers import Staff, correct_response, prepared, replaceable_item, stored, stored_papers
 
 
 def jikao(app, *args):
