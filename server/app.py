@@ -42,9 +42,29 @@ DEFAULTS = {
 _namespaces_registered = False
 
 
+class JikaoApp(Flask):
+    """Flask, but a socket event's request context matches no URL.
+
+    Flask-SocketIO runs each socket event in a request context built from the connection's handshake request
+    (/socket.io/), and Flask matches its URL against the routes every time: no route matched it, so each event
+    raised a NotFound and kept it with its traceback, and werkzeug's matcher leaves a reference cycle of its
+    own behind on every match. Those cycles, about 60 objects per event, were what the collector stopped the
+    event loop for, 100-150 ms every few seconds with 2,000 candidates (docs/performance.md). No socket
+    handler needs the URL (none builds one with ``url_for``), so for this path no URL adapter is made at all.
+    """
+
+    def create_url_adapter(self, request):
+        if request is not None and request.environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH):
+            return None
+        return super().create_url_adapter(request)
+
+
+SOCKETIO_PATH = "/socket.io"
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Defaults, then ``JIKAO_*`` environment variables, then the caller's overrides."""
-    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    app = JikaoApp(__name__, static_folder="static", static_url_path="/static")
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("JIKAO")
     if os.environ.get("JIKAO_DATABASE_URL"):
@@ -119,18 +139,6 @@ def _bind_extensions(app: Flask) -> None:
         message_queue=app.config["MESSAGE_QUEUE"],  # several server processes: docs/deployment.md
         channel="jikao",
     )
-    # Flask-SocketIO runs each socket event in a request context built from the connection's handshake
-    # request, whose path (/socket.io/) no route matched: every event raised a NotFound and kept it, with its
-    # traceback, in the context, about 48 objects in reference cycles per event. With 2,000 candidates the
-    # collector stopped the event loop for 100-150 ms every few seconds to free them (docs/performance.md).
-    # A route for the path lets the match succeed. It is never served: the Socket.IO middleware answers first.
-    for websocket in (True, False):  # werkzeug matches a WebSocket handshake only to a rule for WebSockets
-        endpoint = "socketio_websocket" if websocket else "socketio_http"
-        app.add_url_rule("/socket.io/", endpoint, _not_served, strict_slashes=False, websocket=websocket)
-
-
-def _not_served():
-    return jsonify(ok=False, error={"code": "not_found", "message": "Not Found"}), 404
 
 
 def _register_errors(app: Flask) -> None:
