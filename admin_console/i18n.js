@@ -37,6 +37,19 @@ export const zh = {
     overlapText: (mean, worst) => `平均 ${mean}，最高 ${worst}`,
     yes: (t) => `是（标准差 ≤ ${t}）`, no: (t) => `否（标准差 > ${t}）`,
   },
+  newSitting: {
+    open: "新建场次", title: "新建考试场次", name: "场次名称", namePlaceholder: "如：2026年12月 污水处理工（四级/中级工）理论知识考试 第1场",
+    bank: "职业和等级（按题库）", occupationName: "职业（工种）名称", start: "开考时间", duration: "考试时长（分钟）",
+    policy: "考试规则：已按规定填好默认值，可为本场次调整（单位：分钟）", showScore: "交卷后向考生显示成绩（一般不显示，成绩公布后再查）",
+    create: "设立场次", noBank: "题库中还没有试题，无法设立场次。",
+  },
+  registration: {
+    title: "报名名单", count: (n) => `已报名 ${n} 人`, template: "下载名单模板（Excel）",
+    hint: "Excel (.xlsx) 或 CSV 文件（UTF-8 或 GBK 编码均可）。文件中有任何错误时，一名考生也不会导入。",
+    check: "只检查，不导入", import: "导入名单", choose: "请先选择名单文件。",
+    problems: (n) => `发现 ${n} 个问题，未导入任何考生。请改正后重新导入：`,
+    checked: (n) => `检查通过：共 ${n} 名考生，尚未导入。`, imported: (n) => `已导入 ${n} 名考生。`,
+  },
   sitting: {
     starts: (when) => `开考时间 ${when}`,
     blueprint: (v) => `使用蓝图第${v}版`, noBlueprint: "尚未指定蓝图",

@@ -1,6 +1,7 @@
 // The exam admin's screens: blueprints with their versions (view, draft from the bank, edit and keep as a
-// new version), the simulation report, and each sitting's papers (blueprint in use, assembling ahead).
-import { post, session } from "/static/js/api.js";
+// new version), the simulation report, and the sittings: setting one up with its timing policy, its
+// registration list, its papers (blueprint in use, assembling ahead).
+import { post, session, upload } from "/static/js/api.js";
 import { h, mount } from "/static/js/dom.js";
 import * as staff from "/static/js/staff.js";
 import { zh } from "./i18n.js";
@@ -234,7 +235,84 @@ async function showSittings() {
   const result = await staff.getJSON("/api/admin/sittings");
   if (!result.ok) return showLogin(result.error.message);
   const warning = result.bank_open ? null : h("p", { class: "warning", id: "bank-closed" }, zh.bankClosed);
-  mount(app, warning, result.sittings.map((s) => sittingCard(s)));
+  const creating = state.editing === "new-sitting";
+  const top = creating ? h("div", { class: "card", id: "new-sitting" })
+    : h("div", { class: "row-actions" }, h("button", { type: "button", class: "primary", id: "open-new-sitting",
+      onclick: () => go({ editing: "new-sitting" }) }, zh.newSitting.open));
+  mount(app, warning, top, result.sittings.map((s) => sittingCard(s)));
+  if (creating) showNewSitting(top);
+}
+
+// A new sitting: the bank it draws from, when, how long, and the timing policy with the regulations' defaults.
+async function showNewSitting(panel) {
+  const z = zh.newSitting;
+  const [banks, rules] = await Promise.all([staff.getJSON("/api/admin/blueprints"), staff.getJSON("/api/admin/sittings/policy")]);
+  if (!banks.ok || !rules.ok) return mount(panel, h("p", { class: "error" }, (banks.error || rules.error).message));
+  if (!banks.banks.length) return mount(panel, h("p", { class: "warning" }, z.noBank));
+  const message = h("div", { id: "new-sitting-message", role: "alert" });
+  const field = (label, control) => h("label", { class: "field" }, h("span", {}, label), control);
+  const minutes = rules.policy.filter((r) => typeof r.default === "number");
+  const flag = rules.policy.find((r) => typeof r.default === "boolean");
+  const form = h("form", { id: "new-sitting-form", onsubmit: async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const [occupation, level] = String(data.get("bank")).split("|");
+    const policy = Object.fromEntries(minutes.map((r) => [r.name, Math.round(Number(data.get(r.name)) * 60)]));
+    policy[flag.name] = data.get(flag.name) === "on";
+    const reply = await post("/api/admin/sittings", { name: data.get("name"), occupation_code: occupation,
+      occupation_name: data.get("occupation_name"), level: Number(level), start: data.get("start"),
+      duration_minutes: Number(data.get("duration")), policy });
+    if (!reply.ok) return mount(message, h("p", { class: "error" }, reply.error.message));
+    go({ editing: null });
+  } },
+  h("h2", {}, z.title),
+  h("div", { class: "form-grid" },
+    field(z.name, h("input", { name: "name", id: "sitting-name", required: true, placeholder: z.namePlaceholder, size: 48 })),
+    field(z.bank, h("select", { name: "bank", id: "sitting-bank" }, banks.banks.map((b) =>
+      h("option", { value: `${b.occupation_code}|${b.level}` }, `${b.occupation_code} ${b.level_name}`)))),
+    field(z.occupationName, h("input", { name: "occupation_name", id: "sitting-occupation-name", required: true })),
+    field(z.start, h("input", { type: "datetime-local", name: "start", id: "sitting-start", required: true })),
+    field(z.duration, h("input", { type: "number", name: "duration", id: "sitting-duration", value: 90, min: 15, max: 300, required: true }))),
+  h("h3", {}, z.policy),
+  h("div", { class: "form-grid policy" }, minutes.map((r) => field(r.words, h("input", { type: "number", name: r.name,
+    id: `policy-${r.name}`, value: r.default / 60, min: r.low / 60, max: r.high / 60, required: true })))),
+  h("p", {}, h("label", {}, h("input", { type: "checkbox", name: flag.name, id: `policy-${flag.name}` }), " ", z.showScore)),
+  h("div", { class: "row-actions" },
+    h("button", { type: "submit", class: "primary", id: "create-sitting" }, z.create),
+    h("button", { type: "button", class: "secondary", onclick: () => go({ editing: null }) }, zh.cancel)),
+  message);
+  mount(panel, form);
+}
+
+// The sitting's registration list: how many are registered; a file checked, or imported whole.
+function registrationPanel(s) {
+  const z = zh.registration;
+  const result = h("div", { class: "registration-result", role: "status" });
+  const file = h("input", { type: "file", name: "file", class: "registration-file", accept: ".xlsx,.csv" });
+  const send = async (dryRun) => {
+    if (!file.files.length) return mount(result, h("p", { class: "error" }, z.choose));
+    const data = new FormData();
+    data.set("file", file.files[0]);
+    data.set("dry_run", dryRun ? "1" : "0");
+    const reply = await upload(`/api/admin/sittings/${s.id}/registrations`, data);
+    if (reply.error) return mount(result, h("p", { class: "error" }, reply.error.message));
+    if (!reply.ok) {
+      return mount(result, h("p", { class: "error" }, z.problems(reply.problems.length)),
+        h("ul", { class: "problems registration-problems" }, reply.problems.map((p) => h("li", {}, p))));
+    }
+    if (reply.dry_run) return mount(result, h("p", { class: "ok" }, z.checked(reply.checked)));
+    start().then(() => {
+      const card = document.querySelector(`.sitting[data-sitting="${s.id}"] .registration-result`);
+      if (card) mount(card, h("p", { class: "ok" }, z.imported(reply.imported)));
+    });
+  };
+  return h("div", { class: "registration" },
+    h("h3", {}, z.title, " ", h("span", { class: "registered" }, z.count(s.registered))),
+    h("p", { class: "hint" }, z.hint, " ", h("a", { href: "/api/admin/registrations/template", class: "template" }, z.template)),
+    h("div", { class: "row-actions" }, file,
+      h("button", { type: "button", class: "secondary check-registrations", onclick: () => send(true) }, z.check),
+      h("button", { type: "button", class: "primary import-registrations", onclick: () => send(false) }, z.import)),
+    result);
 }
 
 function sittingCard(s) {
@@ -261,6 +339,8 @@ function sittingCard(s) {
       h("button", { type: "button", class: "secondary", id: `use-blueprint-${s.id}`,
         onclick: () => act(`/api/admin/sittings/${s.id}/blueprint`, { blueprint_id: Number(version.value) }) },
       z.useVersion)) : null,
+    h("ul", { class: "policy-lines" }, s.described.slice(3).map((line) => h("li", {}, line))),
+    registrationPanel(s),
     report ? h("p", { class: "ok prepared" }, z.prepared(when(report.prepared_at), report.by, report.papers, report.backups))
       : h("p", { class: "warning not-prepared" }, z.notPrepared),
     report ? h("p", { class: "hint" }, z.bankVersion(report.bank_version, report.pool_size)) : null,

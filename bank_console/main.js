@@ -1,6 +1,6 @@
 // The bank admin's screens: browse and search items, preview as the candidate sees them, review,
 // edit (a new version), import files with every problem shown, and the coverage table.
-import { post, session } from "/static/js/api.js";
+import { post, session, upload } from "/static/js/api.js";
 import { h, mount } from "/static/js/dom.js";
 import * as staff from "/static/js/staff.js";
 import { zh } from "./i18n.js";
@@ -166,10 +166,7 @@ function showImport(body) {
     const data = new FormData(form);
     data.set("dry_run", form.querySelector("#dry-run").checked ? "1" : "0");
     data.set("activate", form.querySelector("#activate").checked ? "1" : "0");
-    const token = (await session()).csrf_token;
-    const response = await fetch("/api/bank/import", { method: "POST", body: data, credentials: "same-origin",
-      headers: { "X-CSRFToken": token } });
-    const reply = await response.json();
+    const reply = await upload("/api/bank/import", data);
     if (reply.error) return mount(result, h("p", { class: "error" }, reply.error.message));
     if (!reply.ok) {
       return mount(result, h("p", { class: "error" }, zh.importProblems(reply.problems.length)),

@@ -29,3 +29,20 @@ export async function post(path, body) {
     return { ok: false, error: { code: "http_" + response.status, message: null } };
   }
 }
+
+// A file from a file picker, with the form's other fields (multipart); JSON back, like post().
+export async function upload(path, formData) {
+  let response;
+  try {
+    if (!csrfToken) await session();
+    response = await fetch(path, { method: "POST", body: formData, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken } });
+  } catch {
+    return { ok: false, error: { code: "network", message: "无法连接服务器，请检查网络后重试。" } };
+  }
+  try {
+    return await response.json();
+  } catch {
+    return { ok: false, error: { code: "http_" + response.status, message: `服务器返回错误（${response.status}）。` } };
+  }
+}
