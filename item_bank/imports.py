@@ -497,6 +497,27 @@ def write_json(items: list[Item], occupation_code: str, occupation_name: str, le
 
 def write_template() -> bytes:
     """The Excel template bank admins fill in: the headers, three example rows and instructions."""
+    return template_workbook(
+        "试题",
+        [TEMPLATE_HEADERS, *TEMPLATE_ROWS],
+        [
+            "每行一道试题；列的顺序可以调整，列名不能改。",
+            "必填列：职业、等级、题型、题干、答案、难度、鉴定点。可选列：职业代码、选项A…选项H、分值、解析、编号。",
+            "题型：单选、多选、判断。等级：1–5，或 五级/初级工、四级/中级工、三级/高级工、二级/技师、一级/高级技师。",
+            "答案：单选填一个字母（如 B）；多选填全部正确字母（如 ACD）；判断填 对/错、正确/错误、√/× 或 A/B。",
+            "难度：1–5 的整数。鉴定点：认定要素细目表中的代码，如 A-03-002。",
+            "“以上都是”“以上都不对”等选项请放在最后一个选项，打乱选项顺序时它保持在最后。",
+            "一个文件只导入同一职业、同一等级的试题。文件中有任何错误时，一道题也不会导入。",
+        ],
+        widths={"D": 60},
+    )
+
+
+def template_workbook(
+    title: str, rows: list[list], notes: list[str], widths: dict[str, int], text_columns: str = ""
+) -> bytes:
+    """An Excel template (.xlsx): a sheet ``title`` with the header row in bold and examples, the
+    ``text_columns`` (letters) formatted as text so that long numbers keep every digit, and a sheet of notes."""
     import io
 
     from openpyxl import Workbook
@@ -504,25 +525,20 @@ def write_template() -> bytes:
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "试题"
-    sheet.append(TEMPLATE_HEADERS)
-    for row in TEMPLATE_ROWS:
+    sheet.title = title
+    for row in rows:
         sheet.append(row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    sheet.column_dimensions["D"].width = 60
-    notes = workbook.create_sheet("填写说明")
-    for line in [
-        "每行一道试题；列的顺序可以调整，列名不能改。",
-        "必填列：职业、等级、题型、题干、答案、难度、鉴定点。可选列：职业代码、选项A…选项H、分值、解析、编号。",
-        "题型：单选、多选、判断。等级：1–5，或 五级/初级工、四级/中级工、三级/高级工、二级/技师、一级/高级技师。",
-        "答案：单选填一个字母（如 B）；多选填全部正确字母（如 ACD）；判断填 对/错、正确/错误、√/× 或 A/B。",
-        "难度：1–5 的整数。鉴定点：认定要素细目表中的代码，如 A-03-002。",
-        "“以上都是”“以上都不对”等选项请放在最后一个选项，打乱选项顺序时它保持在最后。",
-        "一个文件只导入同一职业、同一等级的试题。文件中有任何错误时，一道题也不会导入。",
-    ]:
-        notes.append([line])
-    notes.column_dimensions["A"].width = 110
+    for letter in text_columns:
+        for (cell,) in sheet.iter_rows(min_row=1, max_row=1000, min_col=ord(letter) - 64, max_col=ord(letter) - 64):
+            cell.number_format = "@"
+    for letter, width in widths.items():
+        sheet.column_dimensions[letter].width = width
+    sheet_of_notes = workbook.create_sheet("填写说明")
+    for line in notes:
+        sheet_of_notes.append([line])
+    sheet_of_notes.column_dimensions["A"].width = 110
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

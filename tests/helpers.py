@@ -126,6 +126,20 @@ class Staff:
         return self.http.post(path, data=fields, headers={"X-CSRFToken": csrf_token(self.http)})
 
 
+def xlsx(rows: list[list]) -> bytes:
+    """An Excel file (.xlsx) of ``rows``, as someone saves it."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def stored(app, model, **filters):
     """Read rows as the server stored them (a fresh session, not the one a handler used)."""
     from sqlalchemy import select

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from item_bank.imports import Problem, cell_text, parse_level, table_rows
+from item_bank.imports import Problem, cell_text, parse_level, table_rows, template_workbook
 from server.sittings.ids import ID_TYPES, RESIDENT_ID, id_problem, normal_id
 
 REQUIRED = ("姓名", "证件号码", "职业", "等级")
@@ -156,38 +156,21 @@ def _row_problems(name, number, cell, sitting: Sitting, seen: dict, today) -> li
 def write_registration_template() -> bytes:
     """The Excel list a test centre fills in: the columns the import reads, an example row and instructions.
     The ID number column is text, so that Excel keeps all 18 digits."""
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "报名名单"
-    headers = ["姓名", "证件类型", "证件号码", "职业", "等级", "工作单位", "照片"]
-    sheet.append(headers)
-    sheet.append(
-        ["张建华", RESIDENT_ID, "11010519491231002X", "污水处理工", "四级/中级工", "市排水有限公司", "张建华.jpg"]
+    return template_workbook(
+        "报名名单",
+        [
+            ["姓名", "证件类型", "证件号码", "职业", "等级", "工作单位", "照片"],
+            ["张建华", RESIDENT_ID, "11010519491231002X", "污水处理工", "四级/中级工", "市排水有限公司", "张建华.jpg"],
+        ],
+        [
+            "每行一名考生；列的顺序可以调整，列名不能改。",
+            "必填列：姓名、证件号码、职业、等级。可选列：证件类型（不填即居民身份证）、工作单位、照片。",
+            f"证件类型：{'、'.join(ID_TYPES)}。",
+            "居民身份证号码为 18 位，最后一位可以是 X；导入时核对校验位和出生日期。证件号码列请设为文本格式。",
+            "职业填职业名称或职业代码，等级填 1–5 或 四级、中级工、四级/中级工 等，须与场次一致。",
+            "照片填照片文件名（不含路径），.jpg 或 .png。",
+            "同一证件号码在一个场次只能报名一次。文件中有任何错误时，一名考生也不会导入。",
+        ],
+        widths=dict(zip("ABCDEFG", (10, 16, 22, 16, 14, 24, 16), strict=True)),
+        text_columns="C",
     )
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in sheet.iter_rows(min_row=1, max_row=1000, min_col=3, max_col=3):
-        for cell in row:
-            cell.number_format = "@"
-    for column, width in zip("ABCDEFG", (10, 16, 22, 16, 14, 24, 16), strict=True):
-        sheet.column_dimensions[column].width = width
-    notes = workbook.create_sheet("填写说明")
-    for line in [
-        "每行一名考生；列的顺序可以调整，列名不能改。",
-        "必填列：姓名、证件号码、职业、等级。可选列：证件类型（不填即居民身份证）、工作单位、照片。",
-        f"证件类型：{'、'.join(ID_TYPES)}。",
-        "居民身份证号码为 18 位，最后一位可以是 X；导入时核对校验位和出生日期。证件号码列请设为文本格式。",
-        "职业填职业名称或职业代码，等级填 1–5 或 四级、中级工、四级/中级工 等，须与场次一致。",
-        "照片填照片文件名（不含路径），.jpg 或 .png。",
-        "同一证件号码在一个场次只能报名一次。文件中有任何错误时，一名考生也不会导入。",
-    ]:
-        notes.append([line])
-    notes.column_dimensions["A"].width = 100
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
 
 from server.sittings.ids import check_character, id_problem
 from server.sittings.registrations import Sitting, read_registrations
+from tests.helpers import xlsx
 
 TODAY = date(2026, 11, 21)
 SITTING = Sitting("6-28-01-14", "污水处理工", 4, {})
@@ -27,15 +26,6 @@ HEADER = ["姓名", "证件类型", "证件号码", "职业", "等级", "工作�
 
 def csv_bytes(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
     return "\n".join(",".join(row) for row in rows).encode(encoding)
-
-
-def xlsx_bytes(rows: list[list]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 GOOD = [
@@ -86,7 +76,7 @@ def test_a_good_csv_in_any_of_the_encodings_is_read_whole(encoding):
 
 def test_a_good_excel_file_is_read_and_numbers_stay_text():
     rows = [["考生姓名", "身份证号", "申报职业", "申报等级"], ["张建华", ZHANG, "污水处理工", 4]]
-    result = read_registrations("名单.xlsx", xlsx_bytes(rows), SITTING, TODAY)
+    result = read_registrations("名单.xlsx", xlsx(rows), SITTING, TODAY)
     assert result.ok, [str(p) for p in result.problems]
     assert result.people[0].id_number == ZHANG and result.people[0].level == 4
 

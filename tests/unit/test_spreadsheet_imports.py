@@ -4,18 +4,9 @@ import csv
 import io
 
 import pytest
-from openpyxl import Workbook
 
 from item_bank.imports import TEMPLATE_HEADERS, TEMPLATE_ROWS, read_csv, read_file, read_xlsx, write_template
-
-
-def xlsx(rows: list[list]) -> bytes:
-    workbook = Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+from tests.helpers import xlsx
 
 
 def csv_bytes(rows: list[list], encoding="utf-8") -> bytes:
