@@ -265,6 +265,38 @@ def csv_rows(name: str, data: bytes) -> tuple[list[list], Problem | None]:
         return [], Problem(name, None, "", f"CSV 格式错误：{exc}")
 
 
+def table_columns(
+    name: str, rows: list[list], required, optional, aliases: dict[str, str] | None = None
+) -> tuple[int, dict[str, int], list[Problem]]:
+    """The header (the first non-empty row, ``aliases`` mapping other names to the known ones): its row index,
+    each known column's position, and every problem of the header (unknown, repeated or missing columns)."""
+    aliases = aliases or {}
+    header_at = next((i for i, row in enumerate(rows) if any(cell_text(c) for c in row)), None)
+    if header_at is None:
+        return -1, {}, [Problem(name, None, "", "文件中没有内容")]
+    problems, columns = [], {}
+    for index, cell in enumerate(rows[header_at]):
+        header = aliases.get(cell_text(cell), cell_text(cell))
+        if not header:
+            continue
+        if header not in required and header not in optional:
+            problems.append(Problem(name, header_at + 1, header, "无法识别的列名（可用列名见导入模板）", "行"))
+        elif header in columns:
+            problems.append(Problem(name, header_at + 1, header, "这一列出现了两次", "行"))
+        else:
+            columns[header] = index
+    problems.extend(Problem(name, header_at + 1, h, "缺少这一列", "行") for h in required if h not in columns)
+    return header_at, columns, problems
+
+
+def table_records(rows: list[list], header_at: int, columns: dict[str, int]):
+    """Each non-empty row under the header: its index, the row, and its known columns' cells as text."""
+    for index in range(header_at + 1, len(rows)):
+        row = rows[index]
+        if any(cell_text(c) for c in row):
+            yield index, row, {h: cell_text(row[i]) if i < len(row) else "" for h, i in columns.items()}
+
+
 def table_rows(name: str, data: bytes) -> tuple[list[list], Problem | None]:
     """The rows of an .xlsx or .csv file, chosen by the file's extension."""
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -281,30 +313,15 @@ def read_rows(name: str, rows: list[list], progress=None) -> ImportResult:
     ``progress(done, total, phase)``, if given, is called as rows are checked.
     """
     result = ImportResult(file=name)
-    header_at = next((i for i, row in enumerate(rows) if any(cell_text(c) for c in row)), None)
-    if header_at is None:
-        result.problems.append(Problem(name, None, "", "文件中没有内容"))
-        return result
-    headers = [cell_text(c) for c in rows[header_at]]
-    columns = {h: i for i, h in enumerate(headers) if h}
-    for header in headers:
-        if header and header not in REQUIRED and header not in OPTIONAL:
-            result.problems.append(Problem(name, header_at + 1, header, "无法识别的列名（可用列名见导入模板）", "行"))
-    for header in REQUIRED:
-        if header not in columns:
-            result.problems.append(Problem(name, header_at + 1, header, "缺少这一列", "行"))
+    header_at, columns, result.problems = table_columns(name, rows, REQUIRED, OPTIONAL)
     if result.problems:
         return result
     seen: dict[str, int] = {}
     bank: tuple | None = None
-    for index in range(header_at + 1, len(rows)):
+    for index, row, cell in table_records(rows, header_at, columns):
         if progress is not None:
             progress(index + 1, len(rows), "检查")
-        row = rows[index]
-        if not any(cell_text(c) for c in row):
-            continue
         number = index + 1
-        cell = {h: cell_text(row[i]) if i < len(row) else "" for h, i in columns.items()}
         raw_level = row[columns["等级"]] if columns["等级"] < len(row) else None
         problems = _row_problems(name, number, cell, raw_level, result, seen)
         here = (cell.get("职业代码") or cell["职业"], cell["职业"], parse_level(raw_level))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from item_bank.imports import Problem, cell_text, parse_level, table_rows, template_workbook
+from item_bank.imports import Problem, parse_level, table_columns, table_records, table_rows, template_workbook
 from server.sittings.ids import ID_TYPES, RESIDENT_ID, id_problem, normal_id
 
 REQUIRED = ("姓名", "证件号码", "职业", "等级")
@@ -67,33 +67,12 @@ def read_registrations(name: str, data: bytes, sitting: Sitting, today: date | N
     if refused is not None:
         result.problems.append(refused)
         return result
-    header_at = next((i for i, row in enumerate(rows) if any(cell_text(c) for c in row)), None)
-    if header_at is None:
-        result.problems.append(Problem(name, None, "", "文件中没有内容"))
-        return result
-    headers = [ALIASES.get(cell_text(c), cell_text(c)) for c in rows[header_at]]
-    columns: dict[str, int] = {}
-    for index, header in enumerate(headers):
-        if not header:
-            continue
-        if header not in REQUIRED and header not in OPTIONAL:
-            result.problems.append(Problem(name, header_at + 1, header, "无法识别的列名（可用列名见导入模板）", "行"))
-        elif header in columns:
-            result.problems.append(Problem(name, header_at + 1, header, "这一列出现了两次", "行"))
-        else:
-            columns[header] = index
-    for header in REQUIRED:
-        if header not in columns:
-            result.problems.append(Problem(name, header_at + 1, header, "缺少这一列", "行"))
+    header_at, columns, result.problems = table_columns(name, rows, REQUIRED, OPTIONAL, ALIASES)
     if result.problems:
         return result
     seen: dict[str, int] = {}
-    for index in range(header_at + 1, len(rows)):
-        row = rows[index]
-        if not any(cell_text(c) for c in row):
-            continue
+    for index, _, cell in table_records(rows, header_at, columns):
         number = index + 1
-        cell = {h: cell_text(row[i]) if i < len(row) else "" for h, i in columns.items()}
         problems = _row_problems(name, number, cell, sitting, seen, today)
         result.problems.extend(problems)
         if not problems:

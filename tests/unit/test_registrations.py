@@ -114,6 +114,7 @@ def test_someone_already_registered_in_the_sitting_is_refused():
         ("名单.csv", csv_bytes([["姓名", "证件号码", "职业"]]), "名单.csv 第1行 等级：缺少这一列"),
         ("名单.csv", csv_bytes([[*HEADER, "手机"]]), "名单.csv 第1行 手机：无法识别的列名（可用列名见导入模板）"),
         ("名单.csv", csv_bytes([HEADER]), "名单.csv：文件中没有考生"),
+        ("名单.csv", csv_bytes([[*HEADER, "身份证号"]]), "名单.csv 第1行 证件号码：这一列出现了两次"),
         ("名单.csv", b"", "名单.csv：文件中没有内容"),
         ("名单.xlsx", b"not a workbook", "名单.xlsx：不是有效的 Excel (.xlsx) 文件，可能已损坏或不完整"),
         ("名单.doc", b"x", "名单.doc：不支持的文件类型（可导入 .xlsx、.csv）"),
