@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, send_from_directory
+from flask import Blueprint, current_app, jsonify, request, send_from_directory
 from sqlalchemy import text
 
 import admin_console
 import bank_console
 import exam_client
 import proctor_console
+from server.errors import ExamError
 from server.extensions import db
 from server.timeutil import iso, now
 
@@ -83,3 +84,15 @@ def healthz():
     (behind nginx, the one this computer is sent to)."""
     db.session.execute(text("SELECT 1"))
     return jsonify(status="ok", time=iso(now()), worker=current_app.config["WORKER"])
+
+
+def uploaded_file(limit_mib: int, missing: str) -> tuple[str, bytes]:
+    """The file a screen's file picker sent (``file``): its name and bytes, read no further than the limit;
+    refused with ``missing`` if none was chosen, or if it is larger than ``limit_mib`` MB."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ExamError("no_file", missing)
+    data = upload.read(limit_mib * 1024 * 1024 + 1)
+    if len(data) > limit_mib * 1024 * 1024:
+        raise ExamError("too_large", f"文件超过 {limit_mib} MB。")
+    return upload.filename, data

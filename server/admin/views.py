@@ -30,11 +30,12 @@ from server.sittings import service as setup
 from server.sittings.models import Registrant
 from server.sittings.registrations import write_registration_template
 from server.timeutil import iso, now
+from server.web import uploaded_file
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 STATUS = {"forbidden": 403, "unknown_blueprint": 404, "unknown_session": 404, "bank_locked": 409}
 MAX_SIMULATED = 10_000
-MAX_REGISTRATION_FILE = 10 * 1024 * 1024  # papers per simulation from this screen (the CLI allows more)
+MAX_REGISTRATION_MIB = 10  # papers per simulation from this screen (the CLI allows more)
 
 exam_admin = role_required("exam_admin", "只有考务管理员可以管理组卷蓝图和试卷。")
 
@@ -264,21 +265,16 @@ def policy_defaults(account):
 @exam_admin
 def import_registrations(account, session_id: int):
     """An uploaded registration list (.xlsx/.csv, UTF-8 or GBK): every problem by row and column, all or none."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ExamError("no_file", "请选择要导入的报名名单文件。")
-    data = upload.read(MAX_REGISTRATION_FILE + 1)
-    if len(data) > MAX_REGISTRATION_FILE:
-        raise ExamError("too_large", "文件超过 10 MB。")
+    file_name, data = uploaded_file(MAX_REGISTRATION_MIB, "请选择要导入的报名名单文件。")
     dry_run = request.form.get("dry_run") == "1"
     with write_transaction(db.session):
         exam = _sitting(session_id)
-        result = setup.import_registrations(db.session, exam, upload.filename, data, _actor(account), now())
+        result = setup.import_registrations(db.session, exam, file_name, data, _actor(account), now())
         if not result.ok or dry_run:
             db.session.rollback()
     return jsonify(
         ok=result.ok,
-        file=upload.filename,
+        file=file_name,
         problems=[str(p) for p in result.problems],
         checked=len(result.people),
         imported=len(result.people) if result.ok and not dry_run else 0,

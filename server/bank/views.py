@@ -20,10 +20,11 @@ from server.errors import ExamError
 from server.exam.models import LEVEL_NAMES
 from server.extensions import db
 from server.timeutil import iso, now
+from server.web import uploaded_file
 
 bp = Blueprint("bank_api", __name__, url_prefix="/api/bank")
 MIN_ITEMS_PER_BANK = 600  # 001 第十条: at least 600 theory items per occupation and level
-MAX_UPLOAD = 20 * 1024 * 1024
+MAX_UPLOAD_MIB = 20
 PAGE = 500  # items listed at once; the count covers them all
 STATUS = {"forbidden": 403, "unknown_item": 404, "bank_locked": 409, "unknown_image": 404}
 
@@ -209,13 +210,8 @@ def edit(account, item_id: int):
 @bank_admin
 def import_file(account):
     """An uploaded .xlsx/.csv/.json: every problem by row and column, all items or none."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ExamError("no_file", "请选择要导入的文件。")
-    data = upload.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise ExamError("too_large", "文件超过 20 MB。")
-    result = read_file(upload.filename, data)
+    file_name, data = uploaded_file(MAX_UPLOAD_MIB, "请选择要导入的文件。")
+    result = read_file(file_name, data)
     dry_run = request.form.get("dry_run") == "1"
     activate = request.form.get("activate") == "1"
     with write_transaction(db.session):
@@ -228,13 +224,13 @@ def import_file(account):
                 now(),
                 actor(account),
                 "bank.import",
-                file=upload.filename,
+                file=file_name,
                 items=len(rows),
                 activated=activate,
             )
     return jsonify(
         ok=not result.problems,
-        file=upload.filename,
+        file=file_name,
         problems=[str(p) for p in result.problems],
         imported=0 if (result.problems or dry_run) else len(rows),
         checked=len(result.items),
