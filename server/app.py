@@ -42,6 +42,9 @@ DEFAULTS = {
 _namespaces_registered = False
 
 
+SOCKETIO_PATH = "/socket.io"  # Flask-SocketIO's default path
+
+
 class JikaoApp(Flask):
     """Flask, but a socket event's request context matches no URL.
 
@@ -57,9 +60,6 @@ class JikaoApp(Flask):
         if request is not None and request.environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH):
             return None
         return super().create_url_adapter(request)
-
-
-SOCKETIO_PATH = "/socket.io"
 
 
 def create_app(config: dict | None = None) -> Flask:

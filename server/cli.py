@@ -875,13 +875,21 @@ def sitting_list(data: str) -> None:
 @click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
 def sitting_import(file: Path, session_id: int, dry_run: bool, data: str) -> None:
     """Register the candidates of an Excel or CSV list (UTF-8 or GBK); a file with any problem registers nobody."""
+    from server.errors import ExamError
+    from server.extensions import db as database
     from server.sittings import service
+    from server.timeutil import now
 
-    with _bank_work(data, open_with=None) as (session, _, now):
-        exam = service.sitting(session, session_id)
-        result = service.import_registrations(session, exam, file.name, file.read_bytes(), _actor(), now)
-        if result.ok and dry_run:
-            session.rollback()
+    with _app(data).app_context():  # read before the unit of work: never holding the write lock meanwhile
+        try:
+            exam = service.sitting(database.session, session_id)
+        except ExamError as exc:
+            raise click.ClickException(exc.message) from exc
+        result = service.check_registrations(database.session, exam, file.name, file.read_bytes(), now().date())
+        database.session.rollback()
+    if result.ok and not dry_run:
+        with _bank_work(data, open_with=None) as (session, _, at):
+            service.import_registrations(session, service.sitting(session, session_id), result, _actor(), at)
     if not result.ok:
         _refuse(result, "考生")
     done = "检查通过，未导入（--dry-run）" if dry_run else "已导入"

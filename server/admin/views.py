@@ -267,11 +267,11 @@ def import_registrations(account, session_id: int):
     """An uploaded registration list (.xlsx/.csv, UTF-8 or GBK): every problem by row and column, all or none."""
     file_name, data = uploaded_file(MAX_REGISTRATION_MIB, "请选择要导入的报名名单文件。")
     dry_run = request.form.get("dry_run") == "1"
-    with write_transaction(db.session):
-        exam = _sitting(session_id)
-        result = setup.import_registrations(db.session, exam, file_name, data, _actor(account), now())
-        if not result.ok or dry_run:
-            db.session.rollback()
+    exam = _sitting(session_id)
+    result = setup.check_registrations(db.session, exam, file_name, data, now().date(), run=run_blocking)
+    if result.ok and not dry_run:
+        with write_transaction(db.session):
+            setup.import_registrations(db.session, _sitting(session_id), result, _actor(account), now())
     return jsonify(
         ok=result.ok,
         file=file_name,

@@ -94,6 +94,10 @@ def read_registrations(name: str, data: bytes, sitting: Sitting, today: date | N
     return result
 
 
+def already_registered(file: str, row: int, registered_as: str) -> Problem:
+    return Problem(file, row, "证件号码", f"该证件号码已在本场次报名（{registered_as}）", "行")
+
+
 def _row_problems(name, number, cell, sitting: Sitting, seen: dict, today) -> list[Problem]:
     problems = []
 
@@ -113,7 +117,7 @@ def _row_problems(name, number, cell, sitting: Sitting, seen: dict, today) -> li
     elif id_number in seen:
         problem("证件号码", f"与第{seen[id_number]}行的证件号码重复")
     elif id_number in sitting.registered:
-        problem("证件号码", f"该证件号码已在本场次报名（{sitting.registered[id_number]}）")
+        problems.append(already_registered(name, number, sitting.registered[id_number]))
     else:
         seen[id_number] = number
     occupation = cell["职业"]

@@ -17,8 +17,9 @@ from server.bank.models import Item
 from server.errors import ExamError
 from server.exam import blueprints
 from server.exam.models import LEVEL_NAMES, ExamSession
+from server.exam.service import minutes_text
 from server.sittings.models import Registrant
-from server.sittings.registrations import RegistrationList, Sitting, read_registrations
+from server.sittings.registrations import RegistrationList, Sitting, already_registered, read_registrations
 from server.timeutil import local
 
 
@@ -117,17 +118,30 @@ def create_sitting(
     return exam
 
 
-def import_registrations(
-    session, exam: ExamSession, file_name: str, data: bytes, actor: str, now: datetime
-) -> RegistrationList:
-    """Read the file and, if it has no problem at all, register everyone in it; else nothing."""
-    registered = dict(
-        session.execute(select(Registrant.id_number, Registrant.name).where(Registrant.session_id == exam.id)).all()
-    )
-    sitting = Sitting(exam.occupation_code, exam.occupation_name, exam.level, registered)
-    result = read_registrations(file_name, data, sitting, now.date())
+def _registered(session, exam: ExamSession) -> dict[str, str]:
+    """Who is registered for the sitting: ID number -> name."""
+    query = select(Registrant.id_number, Registrant.name).where(Registrant.session_id == exam.id)
+    return dict(session.execute(query).all())
+
+
+def check_registrations(session, exam: ExamSession, file_name: str, data: bytes, today, run=None) -> RegistrationList:
+    """Read a registration list against the sitting as it is now. Reading a large workbook takes seconds:
+    the caller does it before its unit of work (never holding the write lock), and ``run`` (for example
+    :func:`server.extensions.run_blocking`) may take it off the event loop."""
+    sitting = Sitting(exam.occupation_code, exam.occupation_name, exam.level, _registered(session, exam))
+    return (run or (lambda function, *args: function(*args)))(read_registrations, file_name, data, sitting, today)
+
+
+def import_registrations(session, exam: ExamSession, result: RegistrationList, actor: str, now: datetime) -> bool:
+    """Register everyone of a list checked by :func:`check_registrations`, in the caller's unit of work; if it
+    had any problem, or someone in it was registered meanwhile (the problem is added), register nobody."""
+    registered = _registered(session, exam)
+    for person in result.people:
+        if person.id_number in registered:
+            result.problems.append(already_registered(result.file, person.row, registered[person.id_number]))
     if not result.ok:
-        return result
+        result.people = []
+        return False
     for person in result.people:
         session.add(
             Registrant(
@@ -137,15 +151,15 @@ def import_registrations(
                 id_number=person.id_number,
                 work_unit=person.work_unit,
                 photo=person.photo,
-                source=f"{file_name} 第{person.row}行"[:255],
+                source=f"{result.file} 第{person.row}行"[:255],
                 imported_at=now,
                 imported_by=actor,
             )
         )
     audit.record(
-        session, now, actor, "registration.import", f"session:{exam.id}", file=file_name, people=len(result.people)
+        session, now, actor, "registration.import", f"session:{exam.id}", file=result.file, people=len(result.people)
     )
-    return result
+    return True
 
 
 def parse_local(text: str) -> datetime:
@@ -179,20 +193,16 @@ def registered(session, exam: ExamSession) -> int:
     return session.scalar(select(func.count(Registrant.id)).where(Registrant.session_id == exam.id)) or 0
 
 
-def _minutes(seconds: int) -> str:
-    return f"{seconds // MINUTE} 分钟"
-
-
 def describe(exam: ExamSession) -> list[str]:
     """The sitting and its timing policy, a line each, as the admin checks them."""
     start = local(exam.scheduled_start)
     return [
         f"{exam.name}",
         f"职业（工种）：{exam.occupation_name}（{exam.occupation_code}） {exam.level_name}  科目：{exam.subject}",
-        f"开考：{start:%Y-%m-%d %H:%M}  时长：{_minutes(exam.duration_s)}",
-        f"开考前 {_minutes(exam.entry_before_s)}可入场登录；开考 {_minutes(exam.late_entry_s)}后不得入场",
-        f"开考 {_minutes(exam.submit_after_s)}后可交卷；结束前 {_minutes(exam.warning_s)}提醒",
-        f"故障耽误 {_minutes(exam.make_up_max_s)}以内自动补足，超过由主考决定",
+        f"开考：{start:%Y-%m-%d %H:%M}  时长：{minutes_text(exam.duration_s)}",
+        f"开考前 {minutes_text(exam.entry_before_s)}可入场登录；开考 {minutes_text(exam.late_entry_s)}后不得入场",
+        f"开考 {minutes_text(exam.submit_after_s)}后可交卷；结束前 {minutes_text(exam.warning_s)}提醒",
+        f"故障耽误 {minutes_text(exam.make_up_max_s)}以内自动补足，超过由主考决定",
         "交卷后向考生显示成绩" if exam.show_score else "交卷后不显示成绩（成绩公布前任何人不得查看）",
     ]
 

@@ -180,3 +180,22 @@ def test_an_outage_is_made_up_only_within_the_sittings_own_limit(candidate, proc
     room = proctor.watch()
     assert room["pause"]["awaiting_chief"] is True  # paused for the chief examiner, not made up
     assert any("超过 10 分钟，等待主考决定" in line["text"] for line in room["feed"])
+
+
+def test_someone_registered_between_the_check_and_the_import_registers_nobody_of_the_list(app, clock):
+    from server.sittings import service
+
+    Staff(app, "kaowu").post("/api/admin/sittings", NEW)
+    with app.app_context():
+        exam = service.sitting(db.session, 2)
+        checked = service.check_registrations(db.session, exam, "名单.csv", registration_csv(), clock().date())
+        meanwhile = service.check_registrations(
+            db.session, exam, "补报.csv", registration_csv(PEOPLE[1:2]), clock().date()
+        )
+        assert checked.ok and meanwhile.ok
+        with write_transaction(db.session):
+            assert service.import_registrations(db.session, exam, meanwhile, "test", clock())
+        with write_transaction(db.session):
+            assert not service.import_registrations(db.session, exam, checked, "test", clock())
+    assert [str(p) for p in checked.problems] == ["名单.csv 第3行 证件号码：该证件号码已在本场次报名（李秀英）"]
+    assert [r.name for r in stored(app, Registrant)] == ["李秀英"]
