@@ -50,9 +50,15 @@ class Site:
     custodians: dict  # key holder -> passphrase
 
 
+TEST_NOW = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
+# The seeded sitting's start: entry is open from 20 minutes before it, both on the tests' clock and on the real
+# clock of the live servers (never later than now, so the real clock is always past the entry time).
+SEEDED_START = min(TEST_NOW + timedelta(minutes=10), datetime.now(UTC).replace(second=0, microsecond=0))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 11, 21, 1, 0, tzinfo=UTC))
+    return FakeClock(TEST_NOW)
 
 
 @pytest.fixture
@@ -72,7 +78,7 @@ def seeded(tmp_path_factory):
             template = tmp_path_factory.mktemp("seeded")
             seeding = create_app({"DATA_DIR": str(template), "BANK_SCRYPT_N": FAST_SCRYPT_N})
             with seeding.app_context():
-                seed.ensure_demo(seeding, **options)
+                seed.ensure_demo(seeding, **({"start": SEEDED_START} | options))
                 db.engine.dispose()  # checkpoints the WAL into the database file
             templates[key] = template
         shutil.copytree(templates[key], target)

@@ -7,7 +7,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -54,9 +54,14 @@ class DemoSite:
 
 
 def ensure_demo(
-    app: Flask, duration_s: int = 90 * 60, submit_after_s: int = 30 * 60, show_score: bool = False
+    app: Flask,
+    duration_s: int = 90 * 60,
+    submit_after_s: int = 30 * 60,
+    show_score: bool = False,
+    start: datetime | None = None,
 ) -> DemoSite:
-    """Seed the demo site once; on later runs keep it. Either way the bank is left open."""
+    """Seed the demo site once; on later runs keep it. Either way the bank is left open. The sitting starts at
+    ``start`` (default: in 20 minutes, so candidates may log in at once)."""
     logins_path = Path(app.config["DATA_DIR"]) / LOGINS_FILE
     if db.session.scalar(select(Account).limit(1)) is not None and logins_path.exists():
         saved = json.loads(logins_path.read_text(encoding="utf-8"))
@@ -67,7 +72,7 @@ def ensure_demo(
     bank = read_json(ITEMS_FILE.name, ITEMS_FILE.read_bytes())
     if not bank.ok:  # the shipped bank is checked by the tests; this would be a packaging fault
         raise RuntimeError("; ".join(str(p) for p in bank.problems))
-    start = now().replace(second=0, microsecond=0) + timedelta(minutes=20)
+    start = start or now().replace(second=0, microsecond=0) + timedelta(minutes=20)
     with write_transaction(db.session):
         keys.initialise(db.session, custodians, now())
         audit.record(db.session, now(), "demo", "bank.init")

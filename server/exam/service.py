@@ -42,7 +42,7 @@ from server.exam.models import (
     Violation,
 )
 from server.exam.sealing import keep_sheet, kept_sheet, seal_paper
-from server.timeutil import iso
+from server.timeutil import iso, local
 
 
 @dataclass
@@ -65,6 +65,12 @@ def find_candidate(session, ticket: str) -> Candidate:
     return candidate
 
 
+def _when(moment: datetime, now: datetime) -> str:
+    """A moment as the candidate reads it: the site's clock time, with the date when it is not today."""
+    there = local(moment)
+    return f"{there:%H:%M}" if there.date() == local(now).date() else f"{there.month}月{there.day}日 {there:%H:%M}"
+
+
 def check_can_log_in(session, candidate: Candidate, device_token: str | None, now: datetime) -> None:
     """Refuse a login the rules do not allow, before anything is written."""
     if candidate.absent_at is not None:
@@ -72,7 +78,14 @@ def check_can_log_in(session, candidate: Candidate, device_token: str | None, no
     attempt = candidate.attempt
     if attempt is None:
         clock = room_clock(session, candidate.room, now)
-        cutoff = timedelta(seconds=candidate.session.late_entry_s)
+        exam = candidate.session
+        opens = exam.scheduled_start - timedelta(seconds=exam.entry_before_s)
+        if clock.started_at is None and now < opens:
+            raise ExamError(
+                "entry_not_open",
+                f"尚未到入场时间。本场考试{_when(exam.scheduled_start, now)}开考，{_when(opens, now)}起可以登录。",
+            )
+        cutoff = timedelta(seconds=exam.late_entry_s)
         if clock.started_at is not None and now > clock.started_at + cutoff:
             minutes = candidate.session.late_entry_s // 60
             raise ExamError("too_late", f"开考 {minutes} 分钟后不得入场，不能再登录考试。")

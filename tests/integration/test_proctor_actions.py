@@ -2,6 +2,7 @@
 force-submit), each checked on the candidate's side and in the stored record; roles enforced."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -265,3 +266,20 @@ def test_the_clock_sync_tells_the_candidate_what_the_state_says(proctor, candida
     assert proctor.emit("allow_move", {"candidate_id": candidate_id, "reason": "显示器损坏"})["ok"]
     make_candidate(candidate.ticket).login()  # the computer it moved to holds the login now
     assert candidate.emit("sync_clock", {})["error"]["code"] == "session_ended"
+
+
+def test_candidates_may_log_in_from_20_minutes_before_the_start_and_not_earlier(make_candidate, app, clock):
+    from server.exam.models import ExamSession
+
+    start = stored(app, ExamSession)[0].scheduled_start
+    clock.now = start - timedelta(minutes=21)
+    early = make_candidate(app.site.tickets[0])
+    refused = early.lookup()
+    assert refused.status_code == 400
+    error = refused.get_json()["error"]
+    assert error["code"] == "entry_not_open"
+    opens = (start - timedelta(minutes=20)).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert error["message"].endswith(f"{opens:%H:%M}起可以登录。")
+    assert stored(app, Attempt) == []
+    clock.now = start - timedelta(minutes=20)
+    early.login()  # the doors open on the minute
