@@ -88,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
     from server.bank.views import bp as bank_bp
     from server.exam.views import bp as candidate_bp
     from server.proctor.views import bp as proctor_bp
+    from server.sittings.views import bp as sittings_bp
     from server.web import bp as web_bp
 
     app.register_blueprint(web_bp)
@@ -96,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(bank_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(proctor_bp)
+    app.register_blueprint(sittings_bp)
 
     if app.config["AUTO_UPGRADE"]:
         from server.db import upgrade

@@ -96,3 +96,25 @@ def uploaded_file(limit_mib: int, missing: str) -> tuple[str, bytes]:
     if len(data) > limit_mib * 1024 * 1024:
         raise ExamError("too_large", f"文件超过 {limit_mib} MB。")
     return upload.filename, data
+
+
+# ---- reading a JSON request's body, refused in words when it is not what the API takes ----
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ExamError("invalid_payload", "请求内容不是有效的 JSON 对象。")
+    return body
+
+
+def text_of(body: dict, name: str) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise ExamError("invalid_payload", f"{name} 应为文字。")
+    return value
+
+
+def int_of(body: dict, name: str, low: int, high: int, default: int | None = None) -> int:
+    value = body.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ExamError("invalid_payload", f"{name} 应为 {low} 到 {high} 之间的整数。")
+    return value

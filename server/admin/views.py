@@ -30,7 +30,7 @@ from server.sittings import service as setup
 from server.sittings.models import Registrant
 from server.sittings.registrations import write_registration_template
 from server.timeutil import iso, now
-from server.web import uploaded_file
+from server.web import int_of, json_body, text_of, uploaded_file
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 STATUS = {"forbidden": 403, "unknown_blueprint": 404, "unknown_session": 404, "bank_locked": 409}
@@ -47,27 +47,6 @@ def _refused(exc: ExamError):
 
 def _actor(account) -> str:
     return f"account:{account.id}"
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ExamError("invalid_payload", "请求内容不是有效的 JSON 对象。")
-    return body
-
-
-def _text(body: dict, name: str) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise ExamError("invalid_payload", f"{name} 应为文字。")
-    return value
-
-
-def _int(body: dict, name: str, low: int, high: int, default: int | None = None) -> int:
-    value = body.get(name, default)
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ExamError("invalid_payload", f"{name} 应为 {low} 到 {high} 之间的整数。")
-    return value
 
 
 def blueprint_view(row: PaperBlueprint) -> dict:
@@ -121,7 +100,7 @@ def list_blueprints(account):
 def add_blueprint(account):
     """Keep an edited blueprint as the next version; refused with every problem if invalid or infeasible."""
     with write_transaction(db.session):
-        row = blueprints.add_version(db.session, _body(), _actor(account), now())
+        row = blueprints.add_version(db.session, json_body(), _actor(account), now())
     return jsonify(ok=True, blueprint=blueprint_view(row))
 
 
@@ -129,7 +108,7 @@ def add_blueprint(account):
 @exam_admin
 def check_blueprint(account):
     """Validate a blueprint and check it against the bank without keeping it."""
-    body = _body()
+    body = json_body()
     try:
         parsed = parse_blueprint(body)
     except BlueprintError as exc:
@@ -145,8 +124,8 @@ def check_blueprint(account):
 @exam_admin
 def suggest_blueprint(account):
     """A draft spread over the bank's knowledge points and difficulties, to edit before keeping it."""
-    body = _body()
-    occupation, level = str(body.get("occupation_code", "")), _int(body, "level", 1, 5)
+    body = json_body()
+    occupation, level = str(body.get("occupation_code", "")), int_of(body, "level", 1, 5)
     sections = body.get("sections")
     if not isinstance(sections, list) or not sections or not all(_section_ok(s) for s in sections):
         raise ExamError("invalid_payload", "各部分须写明题型、题数（正整数）和每题分值（正数）。")
@@ -178,13 +157,13 @@ def _section_ok(section) -> bool:
 def simulate_blueprint(account, blueprint_id: int):
     """模拟组卷测试结果分析: N papers drawn as whole rooms, measured."""
     row = _blueprint(blueprint_id)
-    body = _body()
-    papers = _int(body, "papers", 1, MAX_SIMULATED, 1000)
-    rows, cols = _int(body, "rows", 1, 20, 5), _int(body, "cols", 1, 20, 6)
+    body = json_body()
+    papers = int_of(body, "papers", 1, MAX_SIMULATED, 1000)
+    rows, cols = int_of(body, "rows", 1, 20, 5), int_of(body, "cols", 1, 20, 6)
     tolerance = body.get("tolerance", 0.1)
     if not isinstance(tolerance, int | float) or isinstance(tolerance, bool) or not 0 < tolerance <= 5:
         raise ExamError("invalid_payload", "平行容差应为 0 到 5 之间的数。")
-    seed = _int(body, "seed", 0, 2**62, 2026)
+    seed = int_of(body, "seed", 0, 2**62, 2026)
     pool = blueprints.pool_metadata(db.session, row.occupation_code, row.level)
     try:
         # Seconds of pure computation: off the event loop, so live exams in progress are not held up.
@@ -228,19 +207,19 @@ def sittings(account):
 @exam_admin
 def create_sitting(account):
     """Set up a sitting (场次) with its timing policy; what the body leaves out takes the regulations' default."""
-    body = _body()
+    body = json_body()
     policy = body.get("policy") or {}
     if not isinstance(policy, dict):
         raise ExamError("invalid_policy", "考试规则设置格式不正确。")
     with write_transaction(db.session):
         exam = setup.create_sitting(
             db.session,
-            name=_text(body, "name"),
-            occupation_code=_text(body, "occupation_code"),
-            occupation_name=_text(body, "occupation_name"),
-            level=_int(body, "level", 1, 5),
-            start=setup.parse_local(_text(body, "start")),
-            duration_s=_int(body, "duration_minutes", 1, 24 * 60) * 60,
+            name=text_of(body, "name"),
+            occupation_code=text_of(body, "occupation_code"),
+            occupation_name=text_of(body, "occupation_name"),
+            level=int_of(body, "level", 1, 5),
+            start=setup.parse_local(text_of(body, "start")),
+            duration_s=int_of(body, "duration_minutes", 1, 24 * 60) * 60,
             policy=policy,
             actor=_actor(account),
             now=now(),
@@ -322,10 +301,10 @@ def registration_template(account):
 @exam_admin
 def use_blueprint(account, session_id: int):
     """Let the sitting draw from another blueprint version of its occupation and level (before papers go out)."""
-    body = _body()
+    body = json_body()
     with write_transaction(db.session):
         exam = _sitting(session_id)
-        row = _blueprint(_int(body, "blueprint_id", 1, 2**31))
+        row = _blueprint(int_of(body, "blueprint_id", 1, 2**31))
         if (row.occupation_code, row.level) != (exam.occupation_code, exam.level):
             raise ExamError("wrong_blueprint", "该蓝图不属于本场次的职业和等级。")
         if assembly.handed_out(db.session, exam):
@@ -341,10 +320,10 @@ def use_blueprint(account, session_id: int):
 @exam_admin
 def prepare(account, session_id: int):
     """Assemble every seat's paper and the backup papers ahead of the start; report the overlap achieved."""
-    body = _body()
+    body = json_body()
     backups = body.get("backups")
     if backups is not None:
-        backups = _int(body, "backups", 0, 500)
+        backups = int_of(body, "backups", 0, 500)
     with write_transaction(db.session):
         exam = _sitting(session_id)
         assembly.prepare(db.session, exam, _actor(account), now(), backups)

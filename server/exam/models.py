@@ -34,6 +34,8 @@ class ExamSession(Base):
     # After 换机, make up the time the failed computer cost at once (else the proctor is offered it).
     auto_make_up: Mapped[bool] = mapped_column(default=False, server_default="0")
     blueprint_id: Mapped[int | None] = mapped_column(ForeignKey("blueprint.id"))
+    site: Mapped[str] = mapped_column(String(128), default="", server_default="")  # 考点, on tickets and lists
+    chief_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))  # the sitting's chief examiner (主考)
     seed: Mapped[int] = mapped_column(BigInteger, default=0)  # every paper's seed derives from it and the seat
     sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary)  # the sitting's paper key, wrapped by the bank key
     # The last assembly ahead of the start (see server.exam.assembly): overlap achieved per room, backups.
@@ -70,6 +72,8 @@ class Room(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"))
     name: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int | None]  # 考场号 within the sitting, in the ticket numbers (rooms before issue 8: none)
+    location: Mapped[str] = mapped_column(String(128), default="", server_default="")  # e.g. 实训楼三层 301
     rows: Mapped[int]
     cols: Mapped[int]
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -98,6 +102,7 @@ class Candidate(Base):
     seat_no: Mapped[int]
     seat_row: Mapped[int]
     seat_col: Mapped[int]
+    registrant_id: Mapped[int | None] = mapped_column(ForeignKey("registrant.id"), unique=True)  # who was seated
     absent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # recorded 缺考 after the late-entry cutoff
     absent_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
 

@@ -9,29 +9,20 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
 
 from server.auth.models import Account
 from server.exam import service as exam
 from server.exam.models import Candidate, Incident, Room, RoomEvent, RoomProctor, Violation
 from server.exam.service import staff_name
+from server.pdf import cjk_font
 from server.timeutil import local
 
 TITLE = "考场情况记录表"
 # Feed lines that belong in the record's "考试过程" section: what changed the room's time or papers.
 PROCESS_KINDS = ("start", "pause", "resume", "extend", "end", "force_submit", "move", "paper", "reject", "announce")
 SUBMIT_REASONS = {"candidate": "考生交卷", "time_up": "时间到自动交卷", "proctor": "监考员收卷", "removed": "移出考场"}
-# TrueType CJK fonts a Debian exam server is likely to have; the first found is embedded (subset) in the PDF.
-CJK_FONTS = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-)
 
 
 def _time(dt: datetime | None) -> str:
@@ -133,40 +124,16 @@ def build(session, room: Room, now: datetime) -> dict:
 # --- PDF ------------------------------------------------------------------------------------------------
 
 
-def font_candidates() -> tuple[str, ...]:
-    """``JIKAO_PDF_FONT`` (a TrueType .ttf/.ttc with Chinese glyphs) if set, then the usual Debian fonts."""
-    configured = current_app.config.get("PDF_FONT")
-    return ((configured,) if configured else ()) + CJK_FONTS
-
-
-@cache
-def _font(paths: tuple[str, ...]) -> str:
-    """Register a CJK font with reportlab and return its name: the first installed TrueType font (embedded as a
-    subset, so every viewer and printer shows the same glyphs), else Adobe's STSong-Light, which PDF viewers
-    supply themselves."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    for number, path in enumerate(paths):
-        if Path(path).is_file():
-            name = f"JikaoCJK{number}"
-            pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
-            return name
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
-
-
 def pdf(record: dict, fonts: tuple[str, ...] | None = None) -> bytes:
     """The record as an A4 PDF, ready to print and sign. ``fonts``: TrueType files to try (default:
-    :func:`font_candidates`)."""
+    :func:`server.pdf.font_candidates`)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = _font(font_candidates() if fonts is None else fonts)
+    font = cjk_font(fonts)
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
     head = ParagraphStyle("head", parent=body, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4)
     title = ParagraphStyle("title", parent=body, fontSize=18, leading=26, alignment=1)

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, render_template
 
 from server.errors import ExamError
 from server.extensions import db, run_blocking
+from server.pdf import font_candidates
 from server.proctor import record
 from server.proctor.service import require_room, staff
 from server.timeutil import now
@@ -39,7 +40,7 @@ def record_pdf(room_id: int):
     room = _room(room_id)
     # Drawing the PDF takes tens of milliseconds of CPU (the first time, with the font, a few hundred):
     # off the event loop, so that no exam client waits for it.
-    body = run_blocking(record.pdf, record.build(db.session, room, now()), record.font_candidates())
+    body = run_blocking(record.pdf, record.build(db.session, room, now()), font_candidates())
     filename = f"room-record-{room.id}.pdf"
     return Response(
         body,
