@@ -896,6 +896,107 @@ def sitting_import(file: Path, session_id: int, dry_run: bool, data: str) -> Non
     click.echo(f"{file.name}：{done} {len(result.people)} 名考生。")
 
 
+def _account_id(session, username: str | None, role: str) -> int | None:
+    from sqlalchemy import select
+
+    from server.auth.models import ROLES, Account
+
+    if username is None:
+        return None
+    account = session.scalar(select(Account).where(Account.username == username))
+    if account is None or account.role != role:
+        raise click.ClickException(f"没有用户名为 {username} 的{ROLES[role]}账号。")
+    return account.id
+
+
+@sitting.command("site")
+@click.argument("session_id", type=int)
+@click.option("--site", required=True, help="The site (考点) printed on tickets and door lists.")
+@click.option("--chief", help="The chief examiner's (主考) username.")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def sitting_site(session_id: int, site: str, chief: str | None, data: str) -> None:
+    """Name the sitting's site and its chief examiner."""
+    from server.sittings import rooms, service
+
+    with _bank_work(data, open_with=None) as (session, _, now):
+        exam = service.sitting(session, session_id)
+        rooms.set_site(session, exam, site, _account_id(session, chief, "chief"), _actor(), now)
+    click.echo(f"场次 {session_id}：考点 {site}" + (f"，主考 {chief}" if chief else ""))
+
+
+@sitting.command("room")
+@click.argument("session_id", type=int)
+@click.option("--name", required=True, help="e.g. 第01考场")
+@click.option("--rows", required=True, type=click.IntRange(1, 20))
+@click.option("--cols", required=True, type=click.IntRange(1, 20))
+@click.option("--location", default="", help="Where it is, e.g. 实训楼三层 301.")
+@click.option("--proctor", "proctors", multiple=True, help="A proctor's username: 主监考 first, then 副监考.")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def sitting_room(session_id: int, name, rows, cols, location, proctors, data) -> None:
+    """Add a room (a grid of computers) to the sitting, with its two proctors."""
+    from server.sittings import rooms, service
+
+    with _bank_work(data, open_with=None) as (session, _, now):
+        exam = service.sitting(session, session_id)
+        ids = tuple(_account_id(session, p, "proctor") for p in proctors)
+        room = rooms.add_room(session, exam, rooms.RoomPlan(name, rows, cols, location, ids), _actor(), now)
+        number, warnings = room.number, rooms.warnings(session, exam)
+    click.echo(f"已添加考场 {number}：{name}，{rows} 排 × {cols} 列")
+    for line in warnings:
+        click.echo(f"注意：{line}")
+
+
+@sitting.command("arrange")
+@click.argument("session_id", type=int)
+@click.option("--fill", default=30, show_default=True, type=click.IntRange(1, 400), help="At most this many a room.")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def sitting_arrange(session_id: int, fill: int, data: str) -> None:
+    """Seat everyone registered and not yet seated, spreading colleagues of one work unit apart."""
+    from server.sittings import arrangement, rooms, service
+
+    with _bank_work(data, open_with=None) as (session, _, now):
+        exam = service.sitting(session, session_id)
+        result = arrangement.arrange(session, exam, _actor(), now, fill=fill)
+        warnings = rooms.warnings(session, exam)
+    click.echo(f"已编排 {result.seated} 名考生，用了 {result.rooms} 个考场；同单位相邻 {result.neighbours} 对。")
+    for line in warnings:
+        click.echo(f"注意：{line}")
+
+
+PRINTOUTS = {"tickets": "准考证", "door-lists": "门贴", "seat-labels": "桌贴"}
+
+
+@sitting.command("print")
+@click.argument("session_id", type=int)
+@click.argument("what", type=click.Choice(list(PRINTOUTS)))
+@click.option("--room", "room_id", type=int, help="Only this room.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The PDF to write.")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def sitting_print(session_id: int, what: str, room_id: int | None, out: Path, data: str) -> None:
+    """Write the admission tickets, door lists or seat labels as a PDF."""
+    from server.errors import ExamError
+    from server.exam.models import Room
+    from server.extensions import db as database
+    from server.sittings import printouts, service
+
+    with _app(data).app_context():
+        try:
+            exam = service.sitting(database.session, session_id)
+            room = database.session.get(Room, room_id) if room_id is not None else None
+            if room_id is not None and (room is None or room.session_id != exam.id):
+                raise ExamError("unknown_room", f"场次 {session_id} 没有编号为 {room_id} 的考场。")
+            facts = printouts.sitting(exam)
+            if what == "door-lists":
+                body = printouts.door_lists_pdf(facts, printouts.door_lists(exam, [room] if room else list(exam.rooms)))
+            else:
+                draw = printouts.tickets_pdf if what == "tickets" else printouts.seat_labels_pdf
+                body = draw(facts, printouts.seated(exam, room))
+        except ExamError as exc:
+            raise click.ClickException(exc.message) from exc
+    out.write_bytes(body)
+    click.echo(f"已生成{PRINTOUTS[what]}：{out}")
+
+
 @main.command()
 @click.option("--simulate", "papers", type=click.IntRange(1, 100_000), help="Simulate: how many papers to draw.")
 @click.option("--occupation", help="Simulate: the occupation code.")

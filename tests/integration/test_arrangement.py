@@ -16,7 +16,7 @@ from server.audit import AuditEntry
 from server.auth.models import Account
 from server.exam.models import Candidate, ExamSession, Room
 from tests.helpers import CandidateActions, Staff, make_account, stored
-from tests.integration.test_sittings import NEW, registration_csv, resident_id
+from tests.integration.test_sittings import NEW, jikao, registration_csv, resident_id
 
 UNITS = ["市排水公司"] * 9 + ["县水务局"] * 8 + ["开发区污水厂"] * 7 + ["城投水务"] * 6 + [""] * 4
 
@@ -269,3 +269,31 @@ def test_admission_tickets_door_lists_and_seat_labels_print_what_the_candidates_
     label_text = pdf_text(labels)
     assert all(p["name"] in label_text and f"准考证号{p['ticket']}" in label_text for p in seated)
     label_pdf[0].render(scale=1.5).to_pil().save(artifacts / "admin-9-seat-labels.png")
+
+
+def test_the_cli_adds_rooms_arranges_and_prints(app, tmp_path):
+    admin = Staff(app, "kaowu")
+    sitting = str(new_sitting(admin, UNITS[::3]))
+    make_account(app, "proctor3", "proctor", "proctor3-password")
+    site = jikao(app, "sitting", "site", sitting, "--site", "市职业技能鉴定中心考点", "--chief", "chief")
+    assert site.exit_code == 0, site.output
+    room = jikao(
+        app, "sitting", "room", sitting, "--name", "第01考场", "--rows", "3", "--cols", "4",
+        "--proctor", "proctor1", "--proctor", "proctor3",
+    )  # fmt: skip
+    assert room.exit_code == 0 and "已添加考场 1：第01考场，3 排 × 4 列" in room.output, room.output
+    wrong = jikao(
+        app, "sitting", "room", sitting, "--name", "第02考场", "--rows", "3", "--cols", "4", "--proctor", "chief"
+    )
+    assert wrong.exit_code == 1 and "没有用户名为 chief 的监考员账号。" in wrong.output
+    arranged = jikao(app, "sitting", "arrange", sitting)
+    assert arranged.exit_code == 0, arranged.output
+    assert "已编排 12 名考生，用了 1 个考场；同单位相邻 0 对。" in arranged.output
+    again = jikao(app, "sitting", "arrange", sitting)
+    assert again.exit_code == 1 and "没有待编排的考生" in again.output
+    out = tmp_path / "准考证.pdf"
+    printed = jikao(app, "sitting", "print", sitting, "tickets", "--out", str(out))
+    assert printed.exit_code == 0 and out.read_bytes().startswith(b"%PDF")
+    assert len(pypdfium2.PdfDocument(out.read_bytes())) == 6 and "考生须知" in pdf_text(out.read_bytes())
+    no_room = jikao(app, "sitting", "print", sitting, "door-lists", "--room", "99", "--out", str(out))
+    assert no_room.exit_code == 1 and f"场次 {sitting} 没有编号为 99 的考场。" in no_room.output
