@@ -997,6 +997,101 @@ def sitting_print(session_id: int, what: str, room_id: int | None, out: Path, da
     click.echo(f"已生成{PRINTOUTS[what]}：{out}")
 
 
+@sitting.command("close")
+@click.argument("session_id", type=int)
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def sitting_close(session_id: int, data: str) -> None:
+    """Close every room whose time is over: attempts ended (and scored: the bank is opened with both custodians'
+    passphrases), absentees recorded, the room record kept."""
+    from server.sittings import closing, service
+
+    with _bank_work(data) as (session, _, now):
+        done = closing.close_sitting(session, service.sitting(session, session_id), _actor(), None, now)
+    for room in done:
+        click.echo(f"{room.room}：{room.why}")
+    if not all(room.closed for room in done):
+        raise SystemExit(1)
+
+
+@sitting.command("results")
+@click.argument("session_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="A .xlsx or .csv file.")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def sitting_results(session_id: int, out: Path, data: str) -> None:
+    """Write the 成绩汇总表 (ticket, name, ID, score, pass/fail, status) as Excel or CSV."""
+    from server.sittings import closing, service
+
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        raise click.ClickException("成绩汇总表请保存为 .xlsx 或 .csv 文件。")
+    with _bank_work(data, open_with=None) as (session, _, now):
+        exam = service.sitting(session, session_id)
+        rows = closing.results(session, exam)
+        csv = out.suffix.lower() == ".csv"
+        body = closing.results_csv(exam, rows) if csv else closing.results_xlsx(exam, rows, now)
+        line = closing.publication_line(exam)
+    out.write_bytes(body)
+    click.echo(f"已导出成绩汇总表 {out}（{len(rows)} 人）；{line}")
+
+
+@sitting.command("publish")
+@click.argument("session_id", type=int)
+@click.option("--by", "who", required=True, help="Who publishes, as it is to be recorded (e.g. 刘芳).")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def sitting_publish(session_id: int, who: str, data: str) -> None:
+    """成绩公布: allowed once every room is closed; who and when are recorded."""
+    from server.sittings import closing, service
+
+    with _bank_work(data, open_with=None) as (session, _, now):
+        exam = service.sitting(session, session_id)
+        closing.publish(session, exam, _actor(), who, now)
+        line = closing.publication_line(exam)
+    click.echo(line)
+
+
+@main.group("archive")
+def archive_group() -> None:
+    """Signed archives of closed sittings (kept five years)."""
+
+
+@archive_group.command("create")
+@click.argument("session_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .zip to write.")
+@click.option("--data", default="jikao-data", show_default=True, help=DATA_HELP)
+def archive_create(session_id: int, out: Path, data: str) -> None:
+    """Write the sitting's signed archive (the bank is opened with both custodians' passphrases)."""
+    from item_bank.package import fingerprint
+    from server.bank import transfer
+    from server.sittings import archive, service
+
+    with _bank_work(data) as (session, _, now):
+        exam = service.sitting(session, session_id)
+        archive.signing_key(session, exam, _actor(), now)
+        body = archive.pack(archive.gather(session, exam, _actor(), now), archive.signer(session))
+        archive.record_made(session, exam, body, _actor(), now)
+        key = transfer.site_key(session)
+        shown = fingerprint(key.public_key)
+    out.write_bytes(body)
+    click.echo(f"已生成归档 {out}；签名密钥指纹 {shown}（请记录在移交单上）")
+
+
+@archive_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", help="The signer's public key (Base64, as `jikao bank identity` shows it) to insist on.")
+def archive_verify(file: Path, key: str | None) -> None:
+    """Check an archive: signature, every file unchanged, none missing or added (needs no server)."""
+    from server.sittings import archive
+
+    try:
+        found = archive.verify(file.read_bytes(), key)
+    except archive.ArchiveError as exc:
+        raise click.ClickException(f"{file.name}：校验未通过。{exc.message}") from exc
+    click.echo(
+        f"{file.name}：校验通过。{found.sitting}，{found.files} 个文件，生成于 {found.created_at}；"
+        f"签名者 {found.signer}，密钥指纹 {found.fingerprint}"
+        + ("（与指定公钥一致）" if key else "（请与移交单上记录的指纹核对）")
+    )
+
+
 @main.command()
 @click.option("--simulate", "papers", type=click.IntRange(1, 100_000), help="Simulate: how many papers to draw.")
 @click.option("--occupation", help="Simulate: the occupation code.")

@@ -36,6 +36,12 @@ def candidate_page():
     return _page(EXAM_DIR, "index.html")
 
 
+@bp.get("/results")
+def results_page():
+    """成绩查询: a candidate's published result, by ticket and ID number."""
+    return _page(EXAM_DIR, "results.html")
+
+
 @bp.get("/exam/<path:name>")
 def candidate_asset(name: str):
     """The exam client's modules and styles."""

@@ -41,7 +41,7 @@ def create_site_key(session, name: str, actor: str, now: datetime) -> SiteKey:
     return row
 
 
-def _signer(session) -> tuple[Ed25519PrivateKey, SiteKey]:
+def site_signer(session) -> tuple[Ed25519PrivateKey, SiteKey]:
     row = site_key(session)
     if row is None:
         raise ExamError("no_site_key", "本机还没有签名密钥（jikao bank identity --name …）。")
@@ -88,7 +88,7 @@ def export_bank(
         "level": level,
         "items": [item_to_data(open_item(row)) for row in rows],
     }
-    signer, key_row = _signer(session)
+    signer, key_row = site_signer(session)
     summary = {"kind": "bank", "occupation": occupation_code, "level": level, "items": len(rows)}
     try:
         data = build(

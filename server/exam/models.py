@@ -36,6 +36,9 @@ class ExamSession(Base):
     blueprint_id: Mapped[int | None] = mapped_column(ForeignKey("blueprint.id"))
     site: Mapped[str] = mapped_column(String(128), default="", server_default="")  # 考点, on tickets and lists
     chief_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))  # the sitting's chief examiner (主考)
+    # Results published (成绩公布): before it no candidate or proctor sees a score (SPEC.md "Scores").
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by: Mapped[str | None] = mapped_column(String(64))
     seed: Mapped[int] = mapped_column(BigInteger, default=0)  # every paper's seed derives from it and the seat
     sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary)  # the sitting's paper key, wrapped by the bank key
     # The last assembly ahead of the start (see server.exam.assembly): overlap achieved per room, backups.
@@ -80,6 +83,18 @@ class Room(Base):
 
     session: Mapped[ExamSession] = relationship(back_populates="rooms")
     candidates: Mapped[list[Candidate]] = relationship(back_populates="room", order_by="Candidate.seat_no")
+
+
+class RoomClosing(Base):
+    """A room closed after its sitting (封场): attempts ended, absentees recorded, the room record kept as it
+    was at closing (the proctors sign that one)."""
+
+    __tablename__ = "room_closing"
+
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str] = mapped_column(String(64))
+    record: Mapped[dict] = mapped_column(JSON)  # as server.proctor.record.build made it; its PDF is drawn from it
 
 
 class RoomProctor(Base):

@@ -676,7 +676,9 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
         state["submit_reason"] = attempt.submit_reason
         state["answered"] = answered_count(attempt)
         state["total"] = paper_size(attempt)
-        if exam.show_score and attempt.score is not None:  # none for a sitting stopped to be held again
+        # The score only once published (or by the sitting's policy, as it is made); never a void one, and
+        # none for a sitting stopped to be held again.
+        if (exam.show_score or exam.published_at) and attempt.score is not None and not attempt.score_void:
             state["score"] = attempt.score
             state["passed"] = attempt.score is not None and attempt.score >= PASS_MARK
     return state

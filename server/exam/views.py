@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, jsonify, request, session
+from sqlalchemy import select
 
 from server.auth.views import STAFF_KEYS
 from server.db import write_transaction
@@ -84,3 +85,33 @@ def login():
     session.update(device=device, attempt_id=attempt_id, candidate_id=candidate_id)
     notify_seat(db.session.get(Candidate, candidate_id))
     return jsonify(ok=True)
+
+
+@bp.post("/result")
+def result():
+    """成绩查询: a candidate's result by ticket and ID number, once the sitting's results are published (before,
+    only that they are not; SPEC.md "Scores"). A wrong pair is refused with one message, whichever is wrong."""
+    from server.sittings import closing
+
+    data = request.get_json(silent=True)
+    number = data.get("id_number") if isinstance(data, dict) else None
+    ticket = _ticket()
+    if not isinstance(number, str) or not number.strip():
+        raise ExamError("invalid_id_number", "请输入证件号码。")
+    candidate = db.session.scalar(select(Candidate).where(Candidate.ticket == ticket))
+    if candidate is None or candidate.id_number.upper() != number.strip().upper():
+        raise ExamError("no_such_result", "准考证号与证件号码不符，请核对后重新输入。")
+    exam = candidate.session
+    if exam.published_at is None:
+        return jsonify(ok=True, published=False, sitting=exam.name, message="成绩尚未公布，请在公布后查询。")
+    [row] = [r for r in closing.results(db.session, exam) if r.ticket == candidate.ticket]
+    return jsonify(
+        ok=True,
+        published=True,
+        sitting=exam.name,
+        name=row.name,
+        score=row.score,
+        verdict=row.verdict,
+        status=row.status,
+        reason=row.reason if row.status != "已交卷" else "",
+    )

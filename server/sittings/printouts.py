@@ -288,3 +288,56 @@ def seat_labels_pdf(exam: Sitting, candidates: list[Person], fonts: tuple[str, .
     canvas.showPage()
     canvas.save()
     return out.getvalue()
+
+
+def results_pdf(exam: Sitting, rows: list, publication: str, fonts: tuple[str, ...] | None = None) -> bytes:
+    """The 成绩汇总表 as an A4 PDF (``rows``: :class:`server.sittings.closing.Result`)."""
+    from reportlab.platypus import SimpleDocTemplate, Spacer
+
+    font = cjk_font(fonts)
+    styles = _styles(font)
+    cell = styles["small"]
+    header = ["准考证号", "姓名", "证件号码", "考场", "座号", "成绩", "是否合格", "状态", "说明"]
+    data = [[Paragraph(h, cell) for h in header]] + [
+        [
+            Paragraph(str(v), cell)
+            for v in (
+                r.ticket,
+                r.name,
+                r.id_number,
+                r.room,
+                r.seat_no,
+                "" if r.score is None else r.score,
+                r.verdict,
+                r.status,
+                r.reason,
+            )  # fmt: skip
+        ]
+        for r in rows
+    ]
+    widths = [27, 14, 32, 16, 9, 11, 12, 16, 43]
+    table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    story = [
+        Paragraph(f"{exam.name}<br/>成绩汇总表", styles["title"]),
+        Paragraph(
+            f"{exam.occupation} {exam.level} {exam.subject}　考试时间：{exam.time}　考点：{exam.site or '—'}", cell
+        ),
+        Paragraph(publication, cell),
+        Spacer(0, 3 * mm),
+        table,
+    ]
+    out = io.BytesIO()
+    SimpleDocTemplate(
+        out, pagesize=A4, title=f"成绩汇总表 · {exam.name}", leftMargin=10 * mm, rightMargin=10 * mm,
+        topMargin=12 * mm, bottomMargin=12 * mm,
+    ).build(story)  # fmt: skip
+    return out.getvalue()

@@ -9,18 +9,25 @@ from flask import Blueprint, jsonify, request, send_file
 from sqlalchemy import func, select
 
 from server.auth.views import role_required
+from server.bank import keys
 from server.db import write_transaction
 from server.errors import ExamError
 from server.exam.models import Attempt, Candidate, ExamSession, Room
 from server.extensions import db, run_blocking
 from server.pdf import font_candidates
-from server.sittings import arrangement, printouts, rooms
+from server.sittings import archive, arrangement, closing, printouts, rooms
 from server.sittings.models import Registrant
 from server.timeutil import now
 from server.web import int_of, json_body, text_of
 
 bp = Blueprint("sittings_api", __name__, url_prefix="/api/admin/sittings/<int:session_id>")
-STATUS = {"forbidden": 403, "unknown_session": 404, "unknown_room": 404, "unknown_registrant": 404}
+STATUS = {
+    "forbidden": 403,
+    "unknown_session": 404,
+    "unknown_room": 404,
+    "unknown_registrant": 404,
+    "bank_locked": 409,
+}
 
 exam_admin = role_required("exam_admin", "只有考务管理员可以安排考场和考生。")
 
@@ -261,3 +268,79 @@ def seat_labels(account, session_id: int):
     exam = _sitting(session_id)
     people = printouts.seated(exam, _printed_room(exam))
     return _pdf(printouts.seat_labels_pdf, printouts.sitting(exam), people, "桌贴.pdf")
+
+
+# ---- closing: rooms closed, results, publication, the archive ----
+
+
+def _who(account) -> str:
+    return f"{account.display_name}（{account.username}）"
+
+
+@bp.get("/closing")
+@exam_admin
+def closing_view(account, session_id: int):
+    """Each room open or closed (and why not yet), the results' counts, and the publication."""
+    exam = _sitting(session_id)
+    return jsonify(ok=True, closing=closing.summary(db.session, exam, now()))
+
+
+@bp.post("/close")
+@exam_admin
+def close(account, session_id: int):
+    """Close every room whose time is over: attempts ended, absentees recorded, the room record kept."""
+    with write_transaction(db.session):
+        exam = _sitting(session_id)
+        done = closing.close_sitting(db.session, exam, _actor(account), account.id, now())
+    db.session.expire_all()
+    exam = _sitting(session_id)
+    return jsonify(
+        ok=True,
+        rooms=[{"room": c.room, "closed": c.closed, "why": c.why} for c in done],
+        closing=closing.summary(db.session, exam, now()),
+    )
+
+
+@bp.get("/results.<any(xlsx, csv):kind>")
+@exam_admin
+def results(account, session_id: int, kind: str):
+    """The 成绩汇总表 as Excel or CSV (the exam admin's, before and after publication)."""
+    exam = _sitting(session_id)
+    rows = closing.results(db.session, exam)
+    if kind == "csv":
+        body, mimetype = closing.results_csv(exam, rows), "text/csv"
+    else:
+        body = closing.results_xlsx(exam, rows, now())
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=f"成绩汇总表.{kind}")
+
+
+@bp.post("/publish")
+@exam_admin
+def publish(account, session_id: int):
+    """成绩公布: once every room is closed; who and when are recorded."""
+    with write_transaction(db.session):
+        exam = _sitting(session_id)
+        closing.publish(db.session, exam, _actor(account), _who(account), now())
+    db.session.expire_all()
+    return jsonify(ok=True, closing=closing.summary(db.session, _sitting(session_id), now()))
+
+
+@bp.get("/archive.zip")
+@exam_admin
+def archive_zip(account, session_id: int):
+    """The signed archive of the sitting (5-year retention): JSON and PDF in one ZIP."""
+    if not keys.is_open():
+        raise ExamError("bank_locked", "题库未打开（需两位保密员在服务器启动时输入口令），不能打开试卷归档。")
+    at = now()
+    with write_transaction(db.session):
+        exam = _sitting(session_id)
+        archive.signing_key(db.session, exam, _actor(account), at)
+    exam = _sitting(session_id)
+    files = archive.gather(db.session, exam, _actor(account), at)
+    body = run_blocking(archive.pack, files, archive.signer(db.session), font_candidates())
+    with write_transaction(db.session):
+        archive.record_made(db.session, _sitting(session_id), body, _actor(account), at)
+    return send_file(
+        io.BytesIO(body), mimetype="application/zip", as_attachment=True, download_name=f"场次{session_id}归档.zip"
+    )
