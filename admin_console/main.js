@@ -5,6 +5,7 @@ import { post, session, upload } from "/static/js/api.js";
 import { h, mount } from "/static/js/dom.js";
 import * as staff from "/static/js/staff.js";
 import { showArrangement } from "./arrangement.js";
+import { showClosing } from "./closing.js";
 import { zh } from "./i18n.js";
 
 const app = document.getElementById("app");
@@ -234,6 +235,7 @@ function showEditor(panel, editing, result) {
 // ---- sittings and their papers ----
 async function showSittings() {
   if (state.editing?.arrange) return showArrangement(app, state.editing.arrange, () => go({ editing: null }));
+  if (state.editing?.closing) return showClosing(app, state.editing.closing, () => go({ editing: null }));
   const result = await staff.getJSON("/api/admin/sittings");
   if (!result.ok) return showLogin(result.error.message);
   const warning = result.bank_open ? null : h("p", { class: "warning", id: "bank-closed" }, zh.bankClosed);
@@ -345,7 +347,9 @@ function sittingCard(s) {
     registrationPanel(s),
     h("div", { class: "row-actions" }, h("span", { class: "hint" }, zh.arrange.rooms(s.rooms.length, s.rooms.reduce((n, r) => n + r.seats, 0))),
       h("button", { type: "button", class: "primary open-arrangement", onclick: () => go({ editing: { arrange: s.id } }) },
-        zh.arrange.open)),
+        zh.arrange.open),
+      h("button", { type: "button", class: "secondary open-closing", onclick: () => go({ editing: { closing: s } }) },
+        zh.closing.open)),
     report ? h("p", { class: "ok prepared" }, z.prepared(when(report.prepared_at), report.by, report.papers, report.backups))
       : h("p", { class: "warning not-prepared" }, z.notPrepared),
     report ? h("p", { class: "hint" }, z.bankVersion(report.bank_version, report.pool_size)) : null,

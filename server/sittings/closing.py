@@ -60,6 +60,9 @@ def _still_open(session, room: Room, now: datetime) -> str | None:
     ]
     if answering:
         return f"尚有 {len(answering)} 名考生在考试中（{'、'.join(answering[:3])}{'等' if len(answering) > 3 else ''}）"
+    entry_ends = clock.started_at + timedelta(seconds=exam.late_entry_s)
+    if not clock.over and now < entry_ends and any(c.attempt is None and c.absent_at is None for c in room.candidates):
+        return f"开考 {exam.late_entry_s // 60} 分钟内迟到的考生仍可入场，{local(entry_ends):%H:%M} 后才能封场"
     return None
 
 

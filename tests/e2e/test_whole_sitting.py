@@ -1,15 +1,20 @@
 """In Chromium: the exam admin sets up a sitting through the screens — the sitting, its registration list,
 the site and chief examiner, a room with its two proctors, the automatic arrangement and a move by hand,
 the printouts, the papers assembled ahead — and then the sitting runs: a registered candidate logs in with
-the ticket the arrangement gave, the room's proctor confirms and starts, the candidate answers and submits."""
+the ticket the arrangement gave, the room's proctor confirms and starts, the candidate answers and submits;
+the room is closed, the results checked, published (the candidate's result page shows nothing before), and
+the signed archive made."""
 
 from datetime import datetime, timedelta
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from server.exam.models import Attempt, Candidate
+from server.sittings import archive
 from server.sittings.ids import check_character
 from tests.conftest import staff_login
 from tests.helpers import stored
@@ -50,6 +55,7 @@ def test_a_sitting_set_up_through_the_screens_then_runs(live_site, browser, arti
     page.fill("#sitting-occupation-name", "污水处理工")
     page.fill("#sitting-start", f"{start:%Y-%m-%dT%H:%M}")
     page.fill("#policy-submit_after_s", "0")
+    page.fill("#policy-late_entry_s", "0")  # no late entry: the room may close once its candidate is done
     page.click("#create-sitting")
     card = page.locator(".sitting", has_text=NAME)
     card.locator(".registration-file").set_input_files(registration_list())
@@ -141,3 +147,34 @@ def test_a_sitting_set_up_through_the_screens_then_runs(live_site, browser, arti
     page.locator(".sitting", has_text=NAME).locator(".open-arrangement").click()
     expect(page.locator("#arrange-locked")).to_have_text("已有 1 名考生登录，考场和座位不能再改动（仍可打印）。")
     expect(page.locator("#auto-arrange")).to_have_count(0)
+
+    # Closing: the room is closed (the two who never came recorded absent), the results checked, and nobody
+    # sees a score before the admin publishes them.
+    page.click("#back-to-sittings")
+    page.locator(".sitting", has_text=NAME).locator(".open-closing").click()
+    page.click("#close-rooms")
+    expect(page.locator("#closing-message")).to_have_text("第05考场：已封场：收卷 0 人，记缺考 2 人")
+    expect(page.locator("#closing-counts")).to_contain_text("已交卷 1 人，缺考 2 人")
+    xlsx = page.request.get(server.url + page.locator("#results-xlsx").get_attribute("href"))
+    sheet = load_workbook(BytesIO(xlsx.body()))["成绩汇总表"]
+    assert xlsx.ok and [row[0] for row in sheet.iter_rows(min_row=5, values_only=True)].count(li.ticket) == 1
+
+    results = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    results.goto(server.url + "/results")
+    results.fill("#ticket", li.ticket)
+    results.fill("#id-number", li.id_number)
+    results.click("#query")
+    expect(results.locator("#not-published")).to_have_text("成绩尚未公布，请在公布后查询。")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#publish")
+    expect(page.locator("#publication")).to_contain_text("公布（刘芳（kaowu））")
+    page.screenshot(path=artifacts / "admin-11-closing.png", full_page=True)
+    results.click("#query")
+    expect(results.locator("#result-table")).to_contain_text(f"成绩{attempt.score:g} 分")
+    expect(results.locator("#result-table")).to_contain_text("李秀英")
+    results.screenshot(path=artifacts / "candidate-results.png")
+
+    # The signed archive downloads and verifies.
+    zipped = page.request.get(server.url + page.locator("#archive").get_attribute("href"))
+    assert zipped.ok and archive.verify(zipped.body()).sitting == NAME

@@ -289,3 +289,20 @@ def test_the_cli_closes_exports_publishes_and_archives(app, make_candidate, proc
     assert made.exit_code == 0, made.output
     assert archive.verify(zipped.read_bytes()).sitting == stored(app, ExamSession)[0].name
     assert "published_at" in json.loads(zipfile.ZipFile(zipped).read("sitting.json"))
+
+
+def test_a_room_where_everyone_present_has_submitted_closes_once_nobody_may_still_come_in(
+    app, make_candidate, proctor, clock
+):
+    only = make_candidate(app.site.tickets[0])
+    only.login().connect()
+    proctor.confirm(only.ticket)
+    proctor.start()
+    assert only.submit()["ok"]
+    admin = Staff(app, "kaowu")
+    sitting = stored(app, ExamSession)[0].id
+    early = admin.post(f"/api/admin/sittings/{sitting}/close", {}).get_json()["rooms"][0]
+    assert (early["closed"], early["why"]) == (False, "开考 30 分钟内迟到的考生仍可入场，09:30 后才能封场")
+    clock.advance(minutes=30)
+    done = admin.post(f"/api/admin/sittings/{sitting}/close", {}).get_json()["rooms"][0]
+    assert (done["closed"], done["why"]) == (True, "已封场：收卷 0 人，记缺考 29 人")
