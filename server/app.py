@@ -36,7 +36,8 @@ DEFAULTS = {
     "MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0: several server processes share their sockets' events
     "AUTO_UPGRADE": True,
     "BANK_SCRYPT_N": 2**15,  # scrypt cost for the key holders' passphrases (tests use less)
-    "PDF_FONT": None,  # a TrueType font with Chinese glyphs for printed PDFs (default: see server.proctor.record)
+    "PDF_FONT": None,  # a TrueType font with Chinese glyphs for printed PDFs (default: see server.pdf)
+    "SITE_CODE": "01",  # the test centre's two-digit code in ticket numbers (docs/sittings.md)
 }
 
 _namespaces_registered = False

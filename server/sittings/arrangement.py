@@ -47,7 +47,9 @@ class Arranged:
 
 
 def ticket_number(exam: ExamSession, room: Room, seat_no: int) -> str:
-    code = str(current_app.config.get("SITE_CODE", "01"))
+    code = str(current_app.config["SITE_CODE"])
+    if not code.isdigit() or len(code) > 2:
+        raise ExamError("invalid_site_code", f"考点代码应为两位数字（JIKAO_SITE_CODE），现为“{code}”。")
     return f"{local(exam.scheduled_start):%Y}{code:0>2}{exam.id:03d}{room.number or 0:02d}{seat_no:02d}"
 
 
