@@ -323,3 +323,10 @@ def remaining_s(app, clock) -> float:
     with app.app_context():
         attempt = db.session.scalar(select(Attempt))
         return service.attempt_clock(db.session, attempt, clock()).remaining.total_seconds()
+
+
+def resident_id(first17: str) -> str:
+    """A resident ID number (GB 11643) with its right check character."""
+    from server.sittings.ids import check_character
+
+    return first17 + check_character(first17)

@@ -31,7 +31,7 @@ from server.bank import transfer
 from server.bank.service import load_items
 from server.errors import ExamError
 from server.exam import assembly
-from server.exam.models import AnswerLog, Candidate, ClockEvent, ExamSession, PreparedPaper, Room
+from server.exam.models import AnswerLog, ClockEvent, ExamSession, PreparedPaper, Room
 from server.exam.service import candidate_paper
 from server.sittings import closing, printouts, rooms
 from server.sittings.models import Registrant
@@ -87,14 +87,7 @@ def gather(session, exam: ExamSession, actor: str, now: datetime) -> dict[str, o
     open_rooms = [room.name for room in exam.rooms if closing.closing_of(session, room) is None]
     if open_rooms:
         raise ExamError("rooms_open", f"尚有考场未封场（{'、'.join(open_rooms)}），不能归档。")
-    candidates = list(
-        session.scalars(
-            select(Candidate)
-            .join(Room, Candidate.room_id == Room.id)
-            .where(Candidate.session_id == exam.id)
-            .order_by(Room.number, Room.id, Candidate.seat_no)
-        )
-    )
+    candidates = closing.seated(session, exam)
     registrants = {r.id: r for r in session.scalars(select(Registrant).where(Registrant.session_id == exam.id))}
     attempts = [c.attempt for c in candidates if c.attempt is not None]
     ticket_of = {a.id: a.candidate.ticket for a in attempts}

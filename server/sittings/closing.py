@@ -40,6 +40,17 @@ class Closed:
     why: str  # what was done, or why the room is not closed yet
 
 
+def seated(session, exam: ExamSession) -> list[Candidate]:
+    """Every seated candidate of the sitting, room by room, seat by seat (the order of every list printed)."""
+    query = (
+        select(Candidate)
+        .join(Room, Candidate.room_id == Room.id)
+        .where(Candidate.session_id == exam.id)
+        .order_by(Room.number, Room.id, Candidate.seat_no)
+    )
+    return list(session.scalars(query))
+
+
 def closing_of(session, room: Room) -> RoomClosing | None:
     return session.get(RoomClosing, room.id)
 
@@ -126,14 +137,7 @@ def _reasons(session, candidate_ids: list[int]) -> dict[int, str]:
 
 def results(session, exam: ExamSession) -> list[Result]:
     """The 成绩汇总表: every seated candidate, room by room, seat by seat."""
-    candidates = list(
-        session.scalars(
-            select(Candidate)
-            .join(Room, Candidate.room_id == Room.id)
-            .where(Candidate.session_id == exam.id)
-            .order_by(Room.number, Room.id, Candidate.seat_no)
-        )
-    )
+    candidates = seated(session, exam)
     void = _reasons(session, [c.id for c in candidates])
     out = []
     for c in candidates:

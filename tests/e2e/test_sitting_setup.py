@@ -4,18 +4,13 @@ registration list (a file with errors first, refused with every problem by row; 
 import pytest
 from playwright.sync_api import expect
 
-from server.sittings.ids import check_character
 from server.sittings.models import Registrant
 from tests.conftest import staff_login
-from tests.helpers import stored
+from tests.helpers import resident_id, stored
 
 pytestmark = pytest.mark.browser
 
 NAME = "2026年12月 污水处理工（四级/中级工）理论知识考试 第2场"
-
-
-def resident_id(first17: str) -> str:
-    return first17 + check_character(first17)
 
 
 def registration_list(rows: list[tuple[str, str]]) -> dict:

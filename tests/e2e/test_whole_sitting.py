@@ -15,17 +15,12 @@ from playwright.sync_api import expect
 
 from server.exam.models import Attempt, Candidate
 from server.sittings import archive
-from server.sittings.ids import check_character
 from tests.conftest import staff_login
-from tests.helpers import stored
+from tests.helpers import resident_id, stored
 
 pytestmark = pytest.mark.browser
 
 NAME = "2026年12月 污水处理工（四级/中级工）理论知识考试 第3场"
-
-
-def resident_id(first17: str) -> str:
-    return first17 + check_character(first17)
 
 
 PEOPLE = [

@@ -15,8 +15,8 @@ from pdfminer.high_level import extract_text
 from server.audit import AuditEntry
 from server.auth.models import Account
 from server.exam.models import Candidate, ExamSession, Room
-from tests.helpers import CandidateActions, Staff, make_account, stored
-from tests.integration.test_sittings import NEW, jikao, registration_csv, resident_id
+from tests.helpers import CandidateActions, Staff, make_account, resident_id, stored
+from tests.integration.test_sittings import NEW, jikao, registration_csv
 
 UNITS = ["市排水公司"] * 9 + ["县水务局"] * 8 + ["开发区污水厂"] * 7 + ["城投水务"] * 6 + [""] * 4
 

@@ -15,9 +15,8 @@ from server.db import write_transaction
 from server.exam import outage
 from server.exam.models import ExamSession
 from server.extensions import db
-from server.sittings.ids import check_character
 from server.sittings.models import Registrant
-from tests.helpers import Staff, started, stored
+from tests.helpers import Staff, resident_id, started, stored
 
 NEW = {
     "name": "2026年12月 污水处理工（四级/中级工）理论知识考试 第2场",
@@ -27,10 +26,6 @@ NEW = {
     "start": "2026-12-05 09:00",
     "duration_minutes": 90,
 }
-
-
-def resident_id(first17: str) -> str:
-    return first17 + check_character(first17)
 
 
 PEOPLE = [

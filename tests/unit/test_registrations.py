@@ -8,14 +8,10 @@ import pytest
 
 from server.sittings.ids import check_character, id_problem
 from server.sittings.registrations import Sitting, read_registrations
-from tests.helpers import xlsx
+from tests.helpers import resident_id, xlsx
 
 TODAY = date(2026, 11, 21)
 SITTING = Sitting("6-28-01-14", "污水处理工", 4, {})
-
-
-def resident_id(first17: str) -> str:
-    return first17 + check_character(first17)
 
 
 ZHANG = resident_id("11010519800101123")
