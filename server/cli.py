@@ -1060,16 +1060,29 @@ def archive_group() -> None:
 def archive_create(session_id: int, out: Path, data: str) -> None:
     """Write the sitting's signed archive (the bank is opened with both custodians' passphrases)."""
     from item_bank.package import fingerprint
-    from server.bank import transfer
+    from server.bank import keys, transfer
+    from server.db import write_transaction
+    from server.errors import ExamError
+    from server.extensions import db as database
     from server.sittings import archive, service
+    from server.timeutil import now
 
-    with _bank_work(data) as (session, _, now):
-        exam = service.sitting(session, session_id)
-        archive.signing_key(session, exam, _actor(), now)
-        body = archive.pack(archive.gather(session, exam, _actor(), now), archive.signer(session))
-        archive.record_made(session, exam, body, _actor(), now)
-        key = transfer.site_key(session)
-        shown = fingerprint(key.public_key)
+    with _app(data).app_context():
+        session = database.session
+        try:
+            keys.unlock(session, _passphrases(("custodian_a", "custodian_b")))
+            at = now()
+            with write_transaction(session):
+                archive.signing_key(session, service.sitting(session, session_id), _actor(), at)
+            # Reading and drawing hold no lock: answers of sittings still running are never kept waiting.
+            files = archive.gather(session, service.sitting(session, session_id), _actor(), at)
+            sign, shown = archive.signer(session), fingerprint(transfer.site_key(session).public_key)
+            session.rollback()
+            body = archive.pack(files, sign)
+            with write_transaction(session):
+                archive.record_made(session, service.sitting(session, session_id), body, _actor(), at)
+        except ExamError as exc:
+            raise click.ClickException(exc.message) from exc
     out.write_bytes(body)
     click.echo(f"已生成归档 {out}；签名密钥指纹 {shown}（请记录在移交单上）")
 

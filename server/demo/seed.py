@@ -98,7 +98,7 @@ def ensure_demo(
             blueprint=blueprint,
             seed=secrets.randbits(62),
         )
-        room = Room(session=exam, name="第01考场", rows=ROWS, cols=COLS)
+        room = Room(session=exam, name="第01考场", number=1, rows=ROWS, cols=COLS)
         db.session.add_all([exam, room])
         for seat, (name, id_number) in enumerate(candidates(ROWS * COLS), start=1):
             db.session.add(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from flask import Blueprint, jsonify, request, session
 from sqlalchemy import select
@@ -29,6 +30,7 @@ STATUS = {
     "time_up": 403,
     "submitted": 403,
     "paused": 403,
+    "too_many_queries": 429,
 }
 
 
@@ -87,28 +89,57 @@ def login():
     return jsonify(ok=True)
 
 
+# Wrong ticket/ID pairs per client address in the last ten minutes: guessing ID numbers is slow.
+QUERY_WINDOW = timedelta(minutes=10)
+QUERY_MISSES = 10
+
+
+def _misses() -> dict[str, list]:
+    """This server process's record of wrong pairs, by client address (a restart forgets it)."""
+    from flask import current_app
+
+    return current_app.extensions.setdefault("jikao.result_misses", {})
+
+
+def _too_many_misses(address: str, at) -> bool:
+    misses = _misses()
+    recent = [t for t in misses.get(address, []) if at - t < QUERY_WINDOW]
+    if recent:
+        misses[address] = recent
+    else:
+        misses.pop(address, None)
+    return len(recent) >= QUERY_MISSES
+
+
 @bp.post("/result")
 def result():
-    """成绩查询: a candidate's result by ticket and ID number, once the sitting's results are published (before,
-    only that they are not; SPEC.md "Scores"). A wrong pair is refused with one message, whichever is wrong."""
+    """成绩查询: a candidate's result by ticket and ID number once the sitting's results are published (or
+    shown at submission by its policy); before, only that they are not (SPEC.md "Scores"), without saying
+    whether the ID number was right. A wrong pair is refused with one message, whichever is wrong, and an
+    address that keeps guessing is made to wait."""
     from server.sittings import closing
 
+    at = now()
+    address = request.remote_addr or ""
+    if _too_many_misses(address, at):
+        raise ExamError("too_many_queries", "查询次数过多，请 10 分钟后再试。")
     data = request.get_json(silent=True)
     number = data.get("id_number") if isinstance(data, dict) else None
     ticket = _ticket()
     if not isinstance(number, str) or not number.strip():
         raise ExamError("invalid_id_number", "请输入证件号码。")
     candidate = db.session.scalar(select(Candidate).where(Candidate.ticket == ticket))
-    if candidate is None or candidate.id_number.upper() != number.strip().upper():
-        raise ExamError("no_such_result", "准考证号与证件号码不符，请核对后重新输入。")
-    exam = candidate.session
-    if exam.published_at is None:
+    if candidate is not None and not closing.published(candidate.session):
+        exam = candidate.session
         return jsonify(ok=True, published=False, sitting=exam.name, message="成绩尚未公布，请在公布后查询。")
-    [row] = [r for r in closing.results(db.session, exam) if r.ticket == candidate.ticket]
+    if candidate is None or candidate.id_number.upper() != number.strip().upper():
+        _misses().setdefault(address, []).append(at)
+        raise ExamError("no_such_result", "准考证号与证件号码不符，请核对后重新输入。")
+    [row] = closing.results(db.session, candidate.session, [candidate])
     return jsonify(
         ok=True,
         published=True,
-        sitting=exam.name,
+        sitting=candidate.session.name,
         name=row.name,
         score=row.score,
         verdict=row.verdict,

@@ -11,7 +11,7 @@ from server.auth.models import Account
 from server.auth.views import current_account
 from server.exam import discipline, feed, outage
 from server.exam import service as exam
-from server.exam.models import Candidate, Room, RoomProctor
+from server.exam.models import Candidate, Room, RoomClosing, RoomProctor
 from server.timeutil import iso
 
 STATE_LABELS = {
@@ -64,6 +64,9 @@ def require_room(session, account: Account, room_id: int, act: bool = False) -> 
         raise AccessDenied()
     if act and account.role == "supervisor":
         raise AccessDenied("督导员只能查看，不能操作。")
+    if act and session.get(RoomClosing, room.id) is not None:
+        # Closed (封场): its results and kept record stand as they are (server.sittings.closing).
+        raise exam.ExamError("room_closed", "本考场已封场，考试记录和成绩已定，不能再操作。")
     return room
 
 

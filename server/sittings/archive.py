@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -84,6 +85,8 @@ def _who(session, account_id: int | None) -> str | None:
 def gather(session, exam: ExamSession, actor: str, now: datetime) -> dict[str, object]:
     """Everything the archive holds, by file name: JSON-ready values, and the room records and results to
     draw as PDFs (:func:`pack` draws and signs them, off the database). Refused while a room is open."""
+    if not exam.rooms:
+        raise ExamError("no_rooms", "本场次没有考场，没有可归档的考试。")
     open_rooms = [room.name for room in exam.rooms if closing.closing_of(session, room) is None]
     if open_rooms:
         raise ExamError("rooms_open", f"尚有考场未封场（{'、'.join(open_rooms)}），不能归档。")
@@ -212,8 +215,9 @@ def gather(session, exam: ExamSession, actor: str, now: datetime) -> dict[str, o
     ]
     for room in exam.rooms:
         kept = closing.closing_of(session, room).record
-        files[f"rooms/{room.number or room.id:02d}-record.json"] = kept
-        files[f"rooms/{room.number or room.id:02d}-record.pdf"] = ("room_record", kept)
+        label = f"{room.number:02d}" if room.number is not None else f"r{room.id}"  # rooms before numbers: by id
+        files[f"rooms/{label}-record.json"] = kept
+        files[f"rooms/{label}-record.pdf"] = ("room_record", kept)
     rows = closing.results(session, exam)
     files["results.json"] = {"publication": closing.publication_line(exam), "results": closing.as_json(rows)}
     files["results.pdf"] = ("results", (printouts.sitting(exam), rows, closing.publication_line(exam)))
@@ -310,21 +314,43 @@ def _public_key(given: str) -> bytes:
     raise ArchiveError("指定的公钥格式不正确（应为 44 个字符的 Base64，如 jikao bank identity 所示）。")
 
 
+def _manifest_problem(manifest) -> bool:
+    """Whether the manifest is not what :func:`pack` writes (after its signature was found sound, this means a
+    signer other than Jikao made it)."""
+    try:
+        files = manifest["files"]
+        return not (
+            isinstance(manifest["sitting"]["name"], str)
+            and isinstance(manifest["created_at"], str)
+            and isinstance(manifest["signer"]["name"], str)
+            and isinstance(files, dict)
+            and all(isinstance(name, str) and isinstance(digest, str) for name, digest in files.items())
+        )
+    except (KeyError, TypeError):
+        return True
+
+
+def _safe_name(name: str) -> bool:
+    """A member name a ZIP tool extracts inside its folder: relative, no ``..``, no backslashes."""
+    return bool(name) and not name.startswith("/") and "\\" not in name and ".." not in name.split("/")
+
+
 def verify(data: bytes, expected_key: str | None = None) -> Verified:
-    """Check an archive: the manifest's signature, then every file against the manifest, no file missing or
-    added; and, if given, that the signer is the expected key. Refused, in words, at the first problem."""
+    """Check an archive: the manifest's signature, then every file against the manifest, no file missing,
+    added or given twice; and, if given, that the signer is the expected key. Refused, in words, at the first
+    problem."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        names = set(archive.namelist())
+        names = archive.namelist()
         manifest_bytes = archive.read(MANIFEST)
         signature = base64.b64decode(archive.read(SIGNATURE).strip(), validate=True)
         manifest = json.loads(manifest_bytes)
         public = base64.b64decode(manifest["signer"]["public_key"], validate=True)
-        listed = manifest["files"]
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError):
+    except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError, EOFError):
         raise ArchiveError("这不是完整的机考场次归档文件（缺少签名清单或格式不对）。") from None
-    if manifest.get("format") != FORMAT:
-        raise ArchiveError(f"归档格式 {manifest.get('format')} 不是本系统能校验的格式（{FORMAT}）。")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise ArchiveError(f"归档格式 {found} 不是本系统能校验的格式（{FORMAT}）。")
     try:
         Ed25519PublicKey.from_public_bytes(public).verify(signature, manifest_bytes)
     except (InvalidSignature, ValueError):
@@ -334,12 +360,25 @@ def verify(data: bytes, expected_key: str | None = None) -> Verified:
             f"签名者不是指定的密钥：归档由指纹 {fingerprint(public)} 的密钥签名，与指定的 "
             f"{fingerprint(_public_key(expected_key))} 不同。"
         )
+    if _manifest_problem(manifest):
+        raise ArchiveError("签名清单的内容不是本系统生成的格式。")
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ArchiveError(f"文件 {'、'.join(twice)} 在归档中出现了不止一次：归档在签名后被改动过。")
+    unsafe = sorted(name for name in names if not _safe_name(name))
+    if unsafe:
+        raise ArchiveError(f"归档中有不安全的文件名 {'、'.join(unsafe)}：归档在签名后被改动过。")
+    listed = manifest["files"]
     for name, digest in sorted(listed.items()):
         if name not in names:
             raise ArchiveError(f"文件 {name} 缺失：归档在签名后被改动过。")
-        if hashlib.sha256(archive.read(name)).hexdigest() != digest:
+        try:
+            body = archive.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            raise ArchiveError(f"文件 {name} 已损坏或被改动：归档在签名后被改动过。") from None
+        if hashlib.sha256(body).hexdigest() != digest:
             raise ArchiveError(f"文件 {name} 与签名时不一致：归档在签名后被改动过。")
-    extra = sorted(names - set(listed) - {MANIFEST, SIGNATURE})
+    extra = sorted(set(names) - set(listed) - {MANIFEST, SIGNATURE})
     if extra:
         raise ArchiveError(f"多出未签名的文件 {'、'.join(extra)}：归档在签名后被改动过。")
     return Verified(

@@ -47,10 +47,37 @@ class Arranged:
 
 
 def ticket_number(exam: ExamSession, room: Room, seat_no: int) -> str:
+    """``YYYY SS NNN RR TT`` (see the module): always 13 digits, so no two can be the same."""
     code = str(current_app.config["SITE_CODE"])
     if not code.isdigit() or len(code) > 2:
         raise ExamError("invalid_site_code", f"考点代码应为两位数字（JIKAO_SITE_CODE），现为“{code}”。")
-    return f"{local(exam.scheduled_start):%Y}{code:0>2}{exam.id:03d}{room.number or 0:02d}{seat_no:02d}"
+    if exam.id > 999:
+        raise ExamError("too_many_sittings", "场次编号已超过 999，准考证号容纳不下：请在新的数据目录中设立场次。")
+    return f"{local(exam.scheduled_start):%Y}{code:0>2}{exam.id:03d}{room.number:02d}{seat_no:02d}"
+
+
+def numbered(session, exam: ExamSession, room: Room) -> Room:
+    """A room made before rooms had numbers (the demo's, or from an older version) gets the next one."""
+    if room.number is None:
+        taken = [r.number for r in exam.rooms if r.number is not None]
+        room.number = max(taken, default=0) + 1
+        session.flush()
+    return room
+
+
+def renumber(session, exam: ExamSession, room: Room) -> None:
+    """After the room's grid changed: every seated candidate keeps row and column, with the seat number (and,
+    for the arranged, the ticket) of that place in the new grid; the papers prepared for the old numbers are
+    discarded."""
+    arranged = [c for c in room.candidates if c.registrant_id is not None]
+    for candidate in arranged:
+        candidate.ticket = f"~{candidate.id}"  # the unique tickets, freed first
+    session.flush()
+    for candidate in room.candidates:
+        candidate.seat_no = (candidate.seat_row - 1) * room.cols + candidate.seat_col
+    for candidate in arranged:
+        candidate.ticket = ticket_number(exam, numbered(session, exam, room), candidate.seat_no)
+    _changed(session, exam)
 
 
 def seat_of(room: Room, seat_no: int) -> tuple[int, int]:
@@ -101,7 +128,7 @@ def arrange(session, exam: ExamSession, actor: str, now: datetime, fill: int = R
     people = unseated(session, exam)
     if not people:
         raise ExamError("nobody_to_seat", "没有待编排的考生：请先导入报名名单。")
-    rooms = list(exam.rooms)
+    rooms = [numbered(session, exam, room) for room in exam.rooms]
     if not rooms:
         raise ExamError("no_rooms", "请先设置考场。")
     free = []
@@ -168,6 +195,7 @@ def place(session, exam: ExamSession, registrant_id: int, room_id: int, seat_no:
         raise ExamError("unknown_room", "本场次没有这个考场。")
     if not isinstance(seat_no, int) or not 1 <= seat_no <= room.rows * room.cols:
         raise ExamError("invalid_seat", f"{room.name}的座位号应为 1 到 {room.rows * room.cols}。")
+    numbered(session, exam, room)
     mover = session.scalar(select(Candidate).where(Candidate.registrant_id == registrant.id))
     there = session.scalar(select(Candidate).where(Candidate.room_id == room.id, Candidate.seat_no == seat_no))
     if there is not None and there is mover:

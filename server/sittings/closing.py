@@ -72,7 +72,12 @@ def _still_open(session, room: Room, now: datetime) -> str | None:
     if answering:
         return f"尚有 {len(answering)} 名考生在考试中（{'、'.join(answering[:3])}{'等' if len(answering) > 3 else ''}）"
     entry_ends = clock.started_at + timedelta(seconds=exam.late_entry_s)
-    if not clock.over and now < entry_ends and any(c.attempt is None and c.absent_at is None for c in room.candidates):
+    waiting = [
+        c
+        for c in room.candidates
+        if c.absent_at is None and (c.attempt is None or c.attempt.status == "awaiting_confirmation")
+    ]
+    if not clock.over and now < entry_ends and waiting:
         return f"开考 {exam.late_entry_s // 60} 分钟内迟到的考生仍可入场，{local(entry_ends):%H:%M} 后才能封场"
     return None
 
@@ -135,9 +140,9 @@ def _reasons(session, candidate_ids: list[int]) -> dict[int, str]:
     return {k: "；".join(v) for k, v in reasons.items()}
 
 
-def results(session, exam: ExamSession) -> list[Result]:
-    """The 成绩汇总表: every seated candidate, room by room, seat by seat."""
-    candidates = seated(session, exam)
+def results(session, exam: ExamSession, candidates: list[Candidate] | None = None) -> list[Result]:
+    """The 成绩汇总表: every seated candidate (or those given), room by room, seat by seat."""
+    candidates = seated(session, exam) if candidates is None else candidates
     void = _reasons(session, [c.id for c in candidates])
     out = []
     for c in candidates:
@@ -217,6 +222,8 @@ def publish(session, exam: ExamSession, actor: str, who: str, now: datetime) -> 
     it, ``actor``: for the ledger) and when."""
     if exam.published_at is not None:
         raise ExamError("already_published", f"{publication_line(exam)}。")
+    if not exam.rooms:
+        raise ExamError("no_rooms", "本场次没有考场，没有成绩可公布。")
     open_rooms = [room.name for room in exam.rooms if closing_of(session, room) is None]
     if open_rooms:
         raise ExamError("rooms_open", f"尚有考场未封场（{'、'.join(open_rooms)}），不能公布成绩。")
@@ -225,7 +232,8 @@ def publish(session, exam: ExamSession, actor: str, who: str, now: datetime) -> 
 
 
 def published(exam: ExamSession) -> bool:
-    return exam.published_at is not None
+    """Whether candidates may see their scores: published, or shown at submission by the sitting's policy."""
+    return exam.published_at is not None or exam.show_score
 
 
 def as_json(rows: list[Result]) -> list[dict]:

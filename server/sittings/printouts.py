@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import timedelta
+from xml.sax.saxutils import escape
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -114,6 +115,11 @@ def door_lists(exam: ExamSession, rooms: list[Room]) -> list[DoorList]:
     return [DoorList(room.name, room.location, seated(exam, room)) for room in rooms]
 
 
+def _text(value) -> str:
+    """Text typed by people (names, places), safe inside reportlab's paragraph markup."""
+    return escape(str(value))
+
+
 def _styles(font: str) -> dict[str, ParagraphStyle]:
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
     return {
@@ -152,7 +158,7 @@ def _ticket(canvas: Canvas, exam: Sitting, candidate: Person, top: float, styles
         ("座　　号", f"{candidate.seat_no}", "场　　次", exam.name),
     ]
     cell = styles["body"]
-    data = [[Paragraph(str(v), cell) for v in row] for row in rows]
+    data = [[Paragraph(_text(v), cell) for v in row] for row in rows]
     table = Table(data, colWidths=[24 * mm, 50 * mm, 22 * mm, width - 96 * mm])
     table.setStyle(
         TableStyle(
@@ -167,7 +173,7 @@ def _ticket(canvas: Canvas, exam: Sitting, candidate: Person, top: float, styles
     _, table_height = table.wrapOn(canvas, width, 100 * mm)
     table_top = top - 36 * mm
     table.drawOn(canvas, MARGIN, table_top - table_height)
-    notes = "<br/>".join(f"{n}. {text}" for n, text in enumerate(exam.instructions, start=1))
+    notes = "<br/>".join(f"{n}. {_text(text)}" for n, text in enumerate(exam.instructions, start=1))
     block = Paragraph(f"<b>考生须知</b><br/>{notes}", styles["small"])
     _, block_height = block.wrapOn(canvas, width, 80 * mm)
     block.drawOn(canvas, MARGIN, table_top - table_height - 4 * mm - block_height)
@@ -204,33 +210,20 @@ def _nothing(canvas: Canvas, font: str, text: str) -> None:
 
 
 def door_lists_pdf(exam: Sitting, rooms: list[DoorList], fonts: tuple[str, ...] | None = None) -> bytes:
-    """One page a room, for its door (门贴): the room, the sitting, the time, and who sits where."""
+    """A page a room, for its door (门贴): the room, the sitting, the time, and who sits where (a long list
+    goes on over the next page, with its header)."""
+    from reportlab.platypus import PageBreak, SimpleDocTemplate, Spacer
+
     font = cjk_font(fonts)
     styles = _styles(font)
-    out = io.BytesIO()
-    canvas = Canvas(out, pagesize=A4)
-    canvas.setTitle(f"门贴 · {exam.name}")
-    width = WIDTH - 2 * MARGIN
-    if not rooms:
-        _nothing(canvas, font, "本场次尚未设置考场。")
+    story = []
     for room in rooms:
-        top = HEIGHT - MARGIN
-        for text, style, height in (
-            (room.room, styles["big"], 16 * mm),
-            (room.location or "", styles["title"], 10 * mm),
-            (f"{exam.name}<br/>{exam.occupation} {exam.level} {exam.subject}", styles["title"], 18 * mm),
-            (f"考试时间：{exam.time}　　考点：{exam.site or '—'}", styles["body"], 10 * mm),
-        ):
-            paragraph = Paragraph(text, style)
-            paragraph.wrapOn(canvas, width, height)
-            paragraph.drawOn(canvas, MARGIN, top - height)
-            top -= height
         people = [[c.seat_no, c.ticket, c.name] for c in room.people]
         half = (len(people) + 1) // 2
         rows = [["座号", "准考证号", "姓名", "座号", "准考证号", "姓名"]]
         for left, right in zip(people[:half], people[half:] + [["", "", ""]], strict=False):
             rows.append([*left, *right])
-        table = Table(rows, colWidths=[14 * mm, 40 * mm, 36 * mm] * 2, rowHeights=8 * mm)
+        table = Table(rows, colWidths=[14 * mm, 40 * mm, 36 * mm] * 2, rowHeights=8 * mm, repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
@@ -242,14 +235,24 @@ def door_lists_pdf(exam: Sitting, rooms: list[DoorList], fonts: tuple[str, ...] 
                 ]
             )
         )
-        _, height = table.wrapOn(canvas, width, top)
-        table.drawOn(canvas, MARGIN, top - 4 * mm - height)
-        canvas.setFont(font, 10)
-        canvas.drawString(MARGIN, MARGIN, f"共 {len(people)} 人")
-        canvas.showPage()
-    if not rooms:
-        canvas.showPage()
-    canvas.save()
+        story += [
+            Paragraph(_text(room.room), styles["big"]),
+            Paragraph(_text(room.location), styles["title"]),
+            Paragraph(f"{_text(exam.name)}<br/>{_text(exam.occupation)} {exam.level} {exam.subject}", styles["title"]),
+            Paragraph(f"考试时间：{exam.time}　　考点：{_text(exam.site or '—')}", styles["body"]),
+            Spacer(0, 4 * mm),
+            table,
+            Spacer(0, 3 * mm),
+            Paragraph(f"共 {len(people)} 人", styles["body"]),
+            PageBreak(),
+        ]
+    if not story:
+        story = [Spacer(0, HEIGHT / 3), Paragraph("本场次尚未设置考场。", styles["title"])]
+    out = io.BytesIO()
+    SimpleDocTemplate(
+        out, pagesize=A4, title=f"门贴 · {exam.name}", leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+        bottomMargin=MARGIN,
+    ).build(story[:-1] if rooms else story)  # fmt: skip
     return out.getvalue()
 
 
@@ -300,7 +303,7 @@ def results_pdf(exam: Sitting, rows: list, publication: str, fonts: tuple[str, .
     header = ["准考证号", "姓名", "证件号码", "考场", "座号", "成绩", "是否合格", "状态", "说明"]
     data = [[Paragraph(h, cell) for h in header]] + [
         [
-            Paragraph(str(v), cell)
+            Paragraph(_text(v), cell)
             for v in (
                 r.ticket,
                 r.name,
@@ -327,11 +330,12 @@ def results_pdf(exam: Sitting, rows: list, publication: str, fonts: tuple[str, .
         )
     )
     story = [
-        Paragraph(f"{exam.name}<br/>成绩汇总表", styles["title"]),
+        Paragraph(f"{_text(exam.name)}<br/>成绩汇总表", styles["title"]),
         Paragraph(
-            f"{exam.occupation} {exam.level} {exam.subject}　考试时间：{exam.time}　考点：{exam.site or '—'}", cell
+            _text(f"{exam.occupation} {exam.level} {exam.subject}　考试时间：{exam.time}　考点：{exam.site or '—'}"),
+            cell,
         ),
-        Paragraph(publication, cell),
+        Paragraph(_text(publication), cell),
         Spacer(0, 3 * mm),
         table,
     ]

@@ -16,11 +16,12 @@ from sqlalchemy import delete, func, select
 from server import audit
 from server.auth.models import Account
 from server.errors import ExamError
-from server.exam.models import Attempt, Candidate, ExamSession, Room, RoomProctor
+from server.exam.models import Attempt, Candidate, ExamSession, Room, RoomEvent, RoomProctor
 
 ROOM_LIMIT = 30  # candidates per room (SPEC.md: two proctors per room of at most 30 seats)
 PROCTORS = ("主监考", "副监考")  # the two positions, in the order they are given
 GRID = (1, 20)  # rows and columns each
+MAX_SEATS = 99
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,23 @@ def _check_plan(plan: RoomPlan) -> None:
     for words, value in (("排数", plan.rows), ("列数", plan.cols)):
         if not isinstance(value, int) or isinstance(value, bool) or not GRID[0] <= value <= GRID[1]:
             raise ExamError("invalid_room", f"考场座位的{words}应为 {GRID[0]} 到 {GRID[1]}。")
+    if plan.rows * plan.cols > MAX_SEATS:  # the seat is two digits of the ticket number
+        raise ExamError("invalid_room", f"一个考场至多 {MAX_SEATS} 个座位。")
     if len(plan.location) > 128:
         raise ExamError("invalid_room", "考场位置不超过 128 个字。")
 
 
 def check_open(session, exam: ExamSession) -> None:
-    """Rooms and seats may change until the first candidate of the sitting logs in."""
+    """Rooms and seats may change until the sitting is under way: the first candidate logs in (even one whose
+    login the proctor then undid: the room's feed names them), or a room starts."""
     logged_in = session.scalar(select(func.count(Attempt.id)).join(Candidate).where(Candidate.session_id == exam.id))
     if logged_in:
         raise ExamError("sitting_under_way", f"本场次已有 {logged_in} 名考生登录，考场和座位不能再改动。")
+    room_ids = select(Room.id).where(Room.session_id == exam.id)
+    started = session.scalar(select(func.count(Room.id)).where(Room.id.in_(room_ids), Room.started_at.is_not(None)))
+    happened = session.scalar(select(func.count(RoomEvent.id)).where(RoomEvent.room_id.in_(room_ids)))
+    if started or happened:
+        raise ExamError("sitting_under_way", "本场次的考试已经开始（考场已有登录或开考记录），考场和座位不能再改动。")
 
 
 def _proctors(session, exam: ExamSession, room: Room | None, ids: tuple[int, ...]) -> list[Account]:
@@ -123,10 +132,12 @@ def change_room(session, room: Room, plan: RoomPlan, actor: str, now: datetime) 
             f"{outside[0].seat_row} 排 {outside[0].seat_col} 列已安排考生{outside[0].name}，不能去掉这些座位。",
         )
     accounts = _proctors(session, exam, room, plan.proctors)
-    if (plan.rows, plan.cols) != (room.rows, room.cols):
-        for candidate in room.candidates:  # seat numbers run row by row
-            candidate.seat_no = (candidate.seat_row - 1) * plan.cols + candidate.seat_col
+    regrid = (plan.rows, plan.cols) != (room.rows, room.cols)
     room.name, room.location, room.rows, room.cols = plan.name.strip(), plan.location.strip(), plan.rows, plan.cols
+    if regrid:  # seat numbers run row by row: everyone keeps their place, with its new number and ticket
+        from server.sittings import arrangement
+
+        arrangement.renumber(session, exam, room)
     _set_proctors(session, room, accounts)
     audit.record(
         session, now, actor, "room.change", f"room:{room.id}", name=room.name, grid=[room.rows, room.cols],

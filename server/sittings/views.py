@@ -53,7 +53,7 @@ def _room(exam: ExamSession, room_id: int) -> Room:
 
 def _plan(body: dict) -> rooms.RoomPlan:
     proctors = body.get("proctors", [])
-    if not isinstance(proctors, list) or not all(isinstance(p, int) and not isinstance(p, bool) for p in proctors):
+    if not isinstance(proctors, list) or not _account_ids(proctors):
         raise ExamError("invalid_payload", "proctors 应为监考员账号编号的列表。")
     return rooms.RoomPlan(
         name=text_of(body, "name"),
@@ -62,6 +62,15 @@ def _plan(body: dict) -> rooms.RoomPlan:
         location=text_of(body, "location"),
         proctors=tuple(proctors),
     )
+
+
+def _optional_body() -> dict:
+    """A JSON object, or nothing at all (then empty)."""
+    return json_body() if request.get_data() else {}
+
+
+def _account_ids(values) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in values)
 
 
 def _actor(account) -> str:
@@ -142,7 +151,7 @@ def set_site(account, session_id: int):
     """The sitting's site (考点) and chief examiner (主考)."""
     body = json_body()
     chief = body.get("chief_id")
-    if chief is not None and (not isinstance(chief, int) or isinstance(chief, bool)):
+    if chief is not None and not _account_ids([chief]):
         raise ExamError("invalid_payload", "chief_id 应为主考账号编号。")
     with write_transaction(db.session):
         exam = _sitting(session_id)
@@ -183,7 +192,7 @@ def remove_room(account, session_id: int, room_id: int):
 @exam_admin
 def arrange(account, session_id: int):
     """Seat everyone not yet seated, spreading work units apart (at most 30 a room unless ``fill`` says)."""
-    body = request.get_json(silent=True) or {}
+    body = _optional_body()
     fill = int_of(body, "fill", 1, rooms.GRID[1] ** 2, rooms.ROOM_LIMIT)
     with write_transaction(db.session):
         exam = _sitting(session_id)
@@ -215,7 +224,7 @@ def place(account, session_id: int):
 @exam_admin
 def clear(account, session_id: int):
     """Take one person (``registrant_id``) or everyone from the registration list out of the arrangement."""
-    body = request.get_json(silent=True) or {}
+    body = _optional_body()
     who = body.get("registrant_id")
     if who is not None:
         who = int_of(body, "registrant_id", 1, 2**31)
@@ -289,9 +298,14 @@ def closing_view(account, session_id: int):
 @exam_admin
 def close(account, session_id: int):
     """Close every room whose time is over: attempts ended, absentees recorded, the room record kept."""
-    with write_transaction(db.session):
-        exam = _sitting(session_id)
-        done = closing.close_sitting(db.session, exam, _actor(account), account.id, now())
+    room_ids = [room.id for room in _sitting(session_id).rooms]
+    if not room_ids:
+        raise ExamError("no_rooms", "本场次没有考场。")
+    done = []
+    for room_id in room_ids:  # a room at a time: answers of other sittings never wait long for the write lock
+        with write_transaction(db.session):
+            room = db.session.get(Room, room_id)
+            done.append(closing.close_room(db.session, room, _actor(account), account.id, now()))
     db.session.expire_all()
     exam = _sitting(session_id)
     return jsonify(

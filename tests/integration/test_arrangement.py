@@ -15,7 +15,7 @@ from pdfminer.high_level import extract_text
 from server.audit import AuditEntry
 from server.auth.models import Account
 from server.exam.models import Candidate, ExamSession, Room
-from tests.helpers import CandidateActions, Staff, make_account, resident_id, stored
+from tests.helpers import CandidateActions, ProctorActions, Staff, make_account, resident_id, stored
 from tests.integration.test_sittings import NEW, jikao, registration_csv
 
 UNITS = ["市排水公司"] * 9 + ["县水务局"] * 8 + ["开发区污水厂"] * 7 + ["城投水务"] * 6 + [""] * 4
@@ -297,3 +297,59 @@ def test_the_cli_adds_rooms_arranges_and_prints(app, tmp_path):
     assert len(pypdfium2.PdfDocument(out.read_bytes())) == 6 and "考生须知" in pdf_text(out.read_bytes())
     no_room = jikao(app, "sitting", "print", sitting, "door-lists", "--room", "99", "--out", str(out))
     assert no_room.exit_code == 1 and f"场次 {sitting} 没有编号为 99 的考场。" in no_room.output
+
+
+def test_a_room_given_another_grid_keeps_everyone_in_place_with_the_new_seat_numbers_and_tickets(app):
+    admin = Staff(app, "kaowu")
+    sitting = new_sitting(admin, ["甲厂", "乙厂", "丙厂", "丁厂"])
+    room = add_room(admin, sitting, "第01考场", rows=2, cols=3).get_json()["setup"]["rooms"][0]
+    before = admin.post(f"/api/admin/sittings/{sitting}/arrange", {}).get_json()["setup"]["rooms"][0]["seated"]
+    changed = admin.post(
+        f"/api/admin/sittings/{sitting}/rooms/{room['id']}",
+        {"name": "第01考场", "rows": 2, "cols": 4, "location": "", "proctors": []},
+    )
+    assert changed.status_code == 200, changed.get_json()
+    after = {p["name"]: p for p in changed.get_json()["setup"]["rooms"][0]["seated"]}
+    for person in before:
+        moved = after[person["name"]]
+        assert (moved["row"], moved["col"]) == (person["row"], person["col"])
+        assert moved["seat_no"] == (person["row"] - 1) * 4 + person["col"]
+        assert moved["ticket"] == f"202601{sitting:03d}01{moved['seat_no']:02d}"
+    assert stored(app, ExamSession, id=sitting)[0].assembly_report is None  # papers were drawn for the old seats
+
+
+def test_a_login_the_proctor_undid_still_fixes_the_arrangement(app, clock):
+    admin = Staff(app, "kaowu")
+    sitting = new_sitting(admin, ["甲厂", "乙厂"])
+    add_room(admin, sitting, "第01考场", rows=1, cols=2, proctors=[account_id(app, "proctor1")])
+    person = admin.post(f"/api/admin/sittings/{sitting}/arrange", {}).get_json()["setup"]["rooms"][0]["seated"][0]
+    clock.now = stored(app, ExamSession, id=sitting)[0].scheduled_start - timedelta(minutes=20)
+    CandidateActions(app, person["ticket"]).login()
+    proctor = ProctorActions(app, "proctor1", app.site.logins["proctor1"])
+    [candidate] = stored(app, Candidate, ticket=person["ticket"])
+    rejected = proctor.emit("reject_identity", {"candidate_id": candidate.id})
+    assert rejected["ok"], rejected
+    refused = admin.post(f"/api/admin/sittings/{sitting}/seats/clear", {})
+    assert refused.get_json()["error"]["message"] == (
+        "本场次的考试已经开始（考场已有登录或开考记录），考场和座位不能再改动。"
+    )
+
+
+def test_printouts_take_any_text_and_long_door_lists_go_on_to_the_next_page(app):
+    admin = Staff(app, "kaowu")
+    sitting = new_sitting(admin, [f"单位{n}" for n in range(60)])
+    admin.post(f"/api/admin/sittings/{sitting}/site", {"site": "考点<A&B>", "chief_id": None})
+    add_room(admin, sitting, "第01考场<大>", rows=9, cols=11, location="实训楼<B座>")
+    admin.post(f"/api/admin/sittings/{sitting}/arrange", {"fill": 99})
+    tickets = admin.get(f"/api/admin/sittings/{sitting}/tickets.pdf?candidate=0")
+    assert tickets.status_code == 400
+    first = admin.get(f"/api/admin/sittings/{sitting}/setup").get_json()["setup"]["rooms"][0]["seated"][0]
+    one = admin.get(f"/api/admin/sittings/{sitting}/tickets.pdf?candidate={first['candidate_id']}")
+    assert one.status_code == 200 and "第01考场<大>（实训楼<B座>）" in pdf_text(one.get_data())
+    door = admin.get(f"/api/admin/sittings/{sitting}/door-lists.pdf").get_data()
+    assert len(pypdfium2.PdfDocument(door)) == 2
+    text = pdf_text(door)
+    assert "考点：考点<A&B>" in text and "共60人" in text
+    assert all(f"考生{n:02d}" in text for n in range(1, 61))
+    oversized = add_room(admin, sitting, "第02考场", rows=10, cols=10)
+    assert oversized.get_json()["error"]["message"] == "一个考场至多 99 个座位。"

@@ -124,11 +124,8 @@ def test_nobody_but_the_exam_admin_sees_a_score_before_publication(app, make_can
     lookup = good.post("/api/candidate/result", query).get_json()
     assert lookup == {"ok": True, "published": False, "sitting": stored(app, ExamSession)[0].name,
                       "message": "成绩尚未公布，请在公布后查询。"}  # fmt: skip
-    wrong = good.post("/api/candidate/result", {**query, "id_number": "110105194912310021"})
-    assert (
-        wrong.status_code == 400
-        and wrong.get_json()["error"]["message"] == "准考证号与证件号码不符，请核对后重新输入。"
-    )
+    guess = good.post("/api/candidate/result", {**query, "id_number": "110105194912310021"}).get_json()
+    assert guess == lookup  # before publication a guessed ID number learns nothing
     for path in ("results.csv", "results.xlsx", "closing", "archive.zip"):
         assert proctor.http.get(f"/api/admin/sittings/{sitting}/{path}").status_code == 403
     assert proctor.http.post(f"/api/admin/sittings/{sitting}/publish").status_code in (400, 403)
@@ -141,6 +138,9 @@ def test_nobody_but_the_exam_admin_sees_a_score_before_publication(app, make_can
     assert published["closing"]["publication"] == "成绩已于 2026-11-21 10:31 公布（刘芳（kaowu））"
     [entry] = stored(app, AuditEntry, action="results.publish")
     assert entry.at == clock() and entry.actor.startswith("account:")
+    wrong = good.post("/api/candidate/result", {**query, "id_number": "110105194912310021"})
+    assert wrong.status_code == 400
+    assert wrong.get_json()["error"]["message"] == "准考证号与证件号码不符，请核对后重新输入。"
     after = good.post("/api/candidate/result", query).get_json()
     assert (after["published"], after["score"], after["verdict"], after["status"]) == (True, 60.0, "合格", "已交卷")
     assert good.state()["score"] == 60.0  # and the exam client's last screen shows it now
@@ -306,3 +306,41 @@ def test_a_room_where_everyone_present_has_submitted_closes_once_nobody_may_stil
     clock.advance(minutes=30)
     done = admin.post(f"/api/admin/sittings/{sitting}/close", {}).get_json()["rooms"][0]
     assert (done["closed"], done["why"]) == (True, "已封场：收卷 0 人，记缺考 29 人")
+
+
+def test_a_closed_room_is_fixed_and_its_kept_record_is_the_one_printed(app, make_candidate, proctor, clock):
+    admin, sitting, (good, _, cheat) = closed_sitting(app, make_candidate, proctor, clock)
+    late_void = proctor.emit("void_score", {"candidate_id": proctor.seat(good.ticket)["candidate_id"], "what": "补记"})
+    assert late_void["error"]["message"] == "本考场已封场，考试记录和成绩已定，不能再操作。"
+    [kept] = stored(app, RoomClosing)
+    clock.advance(hours=2)
+    page = proctor.http.get(f"/proctor/rooms/{kept.room_id}/record").get_data(as_text=True)
+    assert kept.record["printed_at"] in page  # the record as closed, not as it would be drawn now
+
+
+def test_a_latecomer_waiting_for_the_proctor_keeps_the_room_open(app, make_candidate, proctor, clock):
+    first, late = make_candidate(app.site.tickets[0]), make_candidate(app.site.tickets[1])
+    first.login().connect()
+    proctor.confirm(first.ticket)
+    proctor.start()
+    assert first.submit()["ok"]
+    late.login()  # within the late-entry time, not yet confirmed
+    admin = Staff(app, "kaowu")
+    sitting = stored(app, ExamSession)[0].id
+    clock.advance(minutes=29)
+    early = admin.post(f"/api/admin/sittings/{sitting}/close", {}).get_json()["rooms"][0]
+    assert early["closed"] is False and early["why"].startswith("开考 30 分钟内迟到的考生仍可入场")
+
+
+def test_an_archive_with_a_file_twice_or_an_unsafe_name_is_refused(app, make_candidate, proctor, clock):
+    admin, sitting, _ = closed_sitting(app, make_candidate, proctor, clock)
+    data = admin.get(f"/api/admin/sittings/{sitting}/archive.zip").get_data()
+    doubled = BytesIO(data)
+    with zipfile.ZipFile(doubled, "a") as zipped, pytest.warns(UserWarning, match="Duplicate name"):
+        zipped.writestr("answers.json", b"[]")
+    with pytest.raises(archive.ArchiveError) as refused:
+        archive.verify(doubled.getvalue())
+    assert refused.value.message == "文件 answers.json 在归档中出现了不止一次：归档在签名后被改动过。"
+    with pytest.raises(archive.ArchiveError) as refused:
+        archive.verify(rezip(data, lambda files: files.update({"../evil.sh": b"rm -rf /"})))
+    assert refused.value.message == "归档中有不安全的文件名 ../evil.sh：归档在签名后被改动过。"
