@@ -410,6 +410,11 @@ def run(
         answer_at = start_at + settle
         control["answer_at"].value = answer_at
         control["start_at"].value = start_at
+        if os.environ.get("BENCH_PYSPY_STORM"):  # a sampled profile of the server from the start signal on
+            spy = Path(sys.executable).with_name("py-spy")
+            command = [str(spy), "record", "-p", str(servers[0].process.pid), "-d", str(int(settle)), "-f", "raw"]
+            time.sleep(max(0.0, start_at - 0.5 - time.time()))
+            subprocess.Popen([*command, "-o", os.environ["BENCH_PYSPY_STORM"]], stdout=subprocess.DEVNULL)
         time.sleep(max(0.0, answer_at - time.time()))
         cpu0, backing0 = cpu_seconds(), backing_cpu_seconds()
         each0 = [server.cpu_seconds() for server in servers]

@@ -64,18 +64,25 @@ def candidates_channel(room_id: int) -> str:
     return f"room-candidates:{room_id}"
 
 
-def push_room_states(room) -> None:
-    """The room's clock changed (or the room started): every candidate's screen gets its state again. Read for
-    the whole room at once: at the start signal every room of the centre does this in the same moment."""
+def push_room_states(room, notify: bool = True) -> None:
+    """The room's clock changed (or the room started): every candidate's screen gets its state again, and the
+    room's proctors the room (``notify``). Read for the whole room at once, once for both: at the start signal
+    every room of the centre does this in the same moment."""
+    from server.proctor.service import room_view
+
     attempts = service.room_attempts(db.session, room.id)
     service.read_ahead(db.session, attempts)
     service.render_papers(db.session, attempts)
     try:
-        states = [(attempt.id, service.candidate_state(db.session, attempt, now())) for attempt in attempts]
+        at = now()
+        states = [(attempt.id, service.candidate_state(db.session, attempt, at)) for attempt in attempts]
+        view = room_view(db.session, room, at) if notify else None
     finally:
         db.session.info.pop(MEMO, None)  # read for these states only
     for attempt_id, state in states:
         socketio.emit("state", state, to=attempt_channel(attempt_id), namespace=CANDIDATE_NS)
+    if view is not None:
+        socketio.emit("room_update", view, to=room_channel(room.id), namespace=PROCTOR_NS)
 
 
 def announce_to_room(room, notice: dict) -> None:

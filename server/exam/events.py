@@ -24,7 +24,6 @@ from server.live import (
     announce_finished,
     attempt_channel,
     candidates_channel,
-    notify_room,
     notify_seat,
     push_room_states,
     send_seat,
@@ -58,8 +57,7 @@ class FocusIn(Payload):
 
 def room_clock_changed(room) -> None:
     """The room's clock was paused or resumed by the system: the console and every screen learn it."""
-    notify_room(room)
-    push_room_states(room)
+    push_room_states(room)  # and the room to its console
 
 
 def current_attempt(login: tuple[int, str] | None = None) -> Attempt:

@@ -42,7 +42,9 @@ class ExamSession(Base):
     seed: Mapped[int] = mapped_column(BigInteger, default=0)  # every paper's seed derives from it and the seat
     sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary)  # the sitting's paper key, wrapped by the bank key
     # The last assembly ahead of the start (see server.exam.assembly): overlap achieved per room, backups.
-    assembly_report: Mapped[dict | None] = mapped_column(JSON)
+    # Deferred: every state and seat view loads its sitting (joined), and this report (a line per room) was
+    # decoded from JSON once per row, a tenth of the server's time in a start storm of 5,000.
+    assembly_report: Mapped[dict | None] = mapped_column(JSON, deferred=True)
 
     rooms: Mapped[list[Room]] = relationship(back_populates="session", order_by="Room.id")
     blueprint: Mapped[PaperBlueprint | None] = relationship()
