@@ -200,7 +200,9 @@ def simulate_blueprint(account, blueprint_id: int):
 @exam_admin
 def sittings(account):
     """Each sitting: its blueprint (and whether a newer version exists), rooms, and prepared papers."""
-    return jsonify(ok=True, bank_open=keys.is_open(), sittings=[_sitting_view(exam) for exam in _sittings()])
+    return jsonify(
+        ok=True, bank_open=keys.is_open(), sittings=[_sitting_view(exam) for exam in setup.sittings(db.session)]
+    )
 
 
 @bp.post("/sittings")
@@ -246,11 +248,13 @@ def import_registrations(account, session_id: int):
     """An uploaded registration list (.xlsx/.csv, UTF-8 or GBK): every problem by row and column, all or none."""
     file_name, data = uploaded_file(MAX_REGISTRATION_MIB, "请选择要导入的报名名单文件。")
     dry_run = request.form.get("dry_run") == "1"
-    exam = _sitting(session_id)
+    exam = setup.sitting(db.session, session_id)
     result = setup.check_registrations(db.session, exam, file_name, data, now().date(), run=run_blocking)
     if result.ok and not dry_run:
         with write_transaction(db.session):
-            setup.import_registrations(db.session, _sitting(session_id), result, _actor(account), now())
+            setup.import_registrations(
+                db.session, setup.sitting(db.session, session_id), result, _actor(account), now()
+            )
     return jsonify(
         ok=result.ok,
         file=file_name,
@@ -265,7 +269,7 @@ def import_registrations(account, session_id: int):
 @exam_admin
 def registrations(account, session_id: int):
     """The sitting's registration list, in the order it was imported."""
-    exam = _sitting(session_id)
+    exam = setup.sitting(db.session, session_id)
     rows = db.session.scalars(select(Registrant).where(Registrant.session_id == exam.id).order_by(Registrant.id))
     return jsonify(
         ok=True,
@@ -303,7 +307,7 @@ def use_blueprint(account, session_id: int):
     """Let the sitting draw from another blueprint version of its occupation and level (before papers go out)."""
     body = json_body()
     with write_transaction(db.session):
-        exam = _sitting(session_id)
+        exam = setup.sitting(db.session, session_id)
         row = _blueprint(int_of(body, "blueprint_id", 1, 2**31))
         if (row.occupation_code, row.level) != (exam.occupation_code, exam.level):
             raise ExamError("wrong_blueprint", "该蓝图不属于本场次的职业和等级。")
@@ -325,20 +329,9 @@ def prepare(account, session_id: int):
     if backups is not None:
         backups = int_of(body, "backups", 0, 500)
     with write_transaction(db.session):
-        exam = _sitting(session_id)
+        exam = setup.sitting(db.session, session_id)
         assembly.prepare(db.session, exam, _actor(account), now(), backups)
     return jsonify(ok=True, sitting=_sitting_view(exam))
-
-
-def _sittings() -> list[ExamSession]:
-    return list(db.session.scalars(select(ExamSession).order_by(ExamSession.scheduled_start, ExamSession.id)))
-
-
-def _sitting(session_id: int) -> ExamSession:
-    exam = db.session.get(ExamSession, session_id)
-    if exam is None:
-        raise ExamError("unknown_session", "没有这个考试场次。")
-    return exam
 
 
 def _blueprint(blueprint_id: int) -> PaperBlueprint:

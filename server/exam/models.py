@@ -53,6 +53,12 @@ class ExamSession(Base):
     def level_name(self) -> str:
         return LEVEL_NAMES.get(self.level, str(self.level))
 
+    @property
+    def scores_public(self) -> bool:
+        """Whether candidates may see their scores: published (成绩公布), or shown at submission by the
+        sitting's policy (each score published as it is made)."""
+        return self.published_at is not None or self.show_score
+
 
 class PaperBlueprint(Base):
     """One version of a blueprint (认定要素细目表 for 组卷); a change is a new version, old ones stay."""

@@ -678,7 +678,7 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
         state["total"] = paper_size(attempt)
         # The score only once published (or by the sitting's policy, as it is made); never a void one, and
         # none for a sitting stopped to be held again.
-        if (exam.show_score or exam.published_at) and attempt.score is not None and not attempt.score_void:
+        if exam.scores_public and attempt.score is not None and not attempt.score_void:
             state["score"] = attempt.score
             state["passed"] = attempt.score is not None and attempt.score >= PASS_MARK
     return state

@@ -129,7 +129,7 @@ def result():
     if not isinstance(number, str) or not number.strip():
         raise ExamError("invalid_id_number", "请输入证件号码。")
     candidate = db.session.scalar(select(Candidate).where(Candidate.ticket == ticket))
-    if candidate is not None and not closing.published(candidate.session):
+    if candidate is not None and not candidate.session.scores_public:
         exam = candidate.session
         return jsonify(ok=True, published=False, sitting=exam.name, message="成绩尚未公布，请在公布后查询。")
     if candidate is None or candidate.id_number.upper() != number.strip().upper():

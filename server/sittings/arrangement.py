@@ -65,14 +65,19 @@ def numbered(session, exam: ExamSession, room: Room) -> Room:
     return room
 
 
+def _free_tickets(session, candidates: list[Candidate]) -> None:
+    """Give up the candidates' tickets (unique) before they take each other's: a placeholder each, flushed."""
+    for candidate in candidates:
+        candidate.ticket = f"~{candidate.id}"
+    session.flush()
+
+
 def renumber(session, exam: ExamSession, room: Room) -> None:
     """After the room's grid changed: every seated candidate keeps row and column, with the seat number (and,
     for the arranged, the ticket) of that place in the new grid; the papers prepared for the old numbers are
     discarded."""
     arranged = [c for c in room.candidates if c.registrant_id is not None]
-    for candidate in arranged:
-        candidate.ticket = f"~{candidate.id}"  # the unique tickets, freed first
-    session.flush()
+    _free_tickets(session, arranged)
     for candidate in room.candidates:
         candidate.seat_no = (candidate.seat_row - 1) * room.cols + candidate.seat_col
     for candidate in arranged:
@@ -209,8 +214,7 @@ def place(session, exam: ExamSession, registrant_id: int, room_id: int, seat_no:
             session.flush()
         else:
             old_room, old_seat = mover.room, mover.seat_no
-            mover.ticket, there.ticket = f"~{mover.id}", f"~{there.id}"  # the unique tickets, freed for the swap
-            session.flush()
+            _free_tickets(session, [mover, there])
             _move(exam, there, old_room, old_seat)
             changed.append(there)
     if mover is None:

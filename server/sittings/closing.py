@@ -231,11 +231,6 @@ def publish(session, exam: ExamSession, actor: str, who: str, now: datetime) -> 
     audit.record(session, now, actor, "results.publish", f"session:{exam.id}")
 
 
-def published(exam: ExamSession) -> bool:
-    """Whether candidates may see their scores: published, or shown at submission by the sitting's policy."""
-    return exam.published_at is not None or exam.show_score
-
-
 def as_json(rows: list[Result]) -> list[dict]:
     return [asdict(r) for r in rows]
 

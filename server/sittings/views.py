@@ -15,7 +15,7 @@ from server.errors import ExamError
 from server.exam.models import Attempt, Candidate, ExamSession, Room
 from server.extensions import db, run_blocking
 from server.pdf import font_candidates
-from server.sittings import archive, arrangement, closing, printouts, rooms
+from server.sittings import archive, arrangement, closing, printouts, rooms, service
 from server.sittings.models import Registrant
 from server.timeutil import now
 from server.web import int_of, json_body, text_of
@@ -38,10 +38,7 @@ def _refused(exc: ExamError):
 
 
 def _sitting(session_id: int) -> ExamSession:
-    exam = db.session.get(ExamSession, session_id)
-    if exam is None:
-        raise ExamError("unknown_session", "没有这个考试场次。")
-    return exam
+    return service.sitting(db.session, session_id)
 
 
 def _room(exam: ExamSession, room_id: int) -> Room:
