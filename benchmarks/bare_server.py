@@ -1,7 +1,8 @@
 """The framework's own ceiling: a bare Flask-SocketIO server on gevent that does nothing of Jikao's.
 
-It is served the way ``jikao serve`` serves (gevent, the same listen backlog, the same JSON packets) and
-answers the same events the load scripts send, with no database, no login check and no clock:
+It is served the way ``jikao serve`` serves (gevent, the same listen backlog, the same JSON packets, the same
+garbage-collector settings, no URL matching for socket events) and answers the same events the load scripts
+send, with no database, no login check and no clock:
 - a ``/candidate`` connection is accepted and gets a ``state`` of the size of a real candidate's state
   (``--state-bytes``; a running exam with one answer);
 - ``answer``, ``flag``, ``sync_clock``, ``submit`` and ``get_state`` are acknowledged at once;
@@ -15,6 +16,8 @@ difference between the two is Jikao's own cost.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -38,12 +41,12 @@ def state_of(size: int) -> dict:
 
 
 def create_app(state_bytes: int):
-    from flask import Flask
     from flask_socketio import SocketIO, emit
 
+    from server.app import JikaoApp
     from server.sockets import JsonPacket
 
-    app = Flask(__name__)
+    app = JikaoApp(__name__)  # Flask, without a URL match (and its garbage) for every socket event
     socketio = SocketIO(app, async_mode="gevent", serializer=JsonPacket, cors_allowed_origins=[])
     state = state_of(state_bytes)
 
@@ -79,13 +82,23 @@ def create_app(state_bytes: int):
 
 
 def main() -> None:
-    from server.cli import LISTEN_BACKLOG
+    import gevent
+
+    from server.cli import LISTEN_BACKLOG, _tune_gc
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state-bytes", type=int, default=23000, help="as a real candidate's state, 2026-11")
     args = parser.parse_args()
     app, socketio = create_app(args.state_bytes)
+
+    def stop(*_):  # as ``jikao serve``: SIGTERM ends the serving, and the process exits normally
+        server = getattr(socketio, "wsgi_server", None)
+        if server is not None:
+            server.stop(timeout=2)
+
+    gevent.signal_handler(signal.SIGTERM, stop)
+    _tune_gc()
     socketio.run(app, host="127.0.0.1", port=args.port, log_output=False, backlog=LISTEN_BACKLOG)
 
 
@@ -93,4 +106,9 @@ if __name__ == "__main__":
     from gevent import monkey
 
     monkey.patch_all()
+    if os.environ.get("BENCH_PROBE_OUT"):  # load.py with BENCH_PROBE=1
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from probe import install
+
+        install(os.environ["BENCH_PROBE_OUT"])
     main()

@@ -263,6 +263,17 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
         if not reply.get("ok"):
             failed(f"submit {ticket}", reply)
 
+    lags: list[float] = []
+
+    async def probe() -> None:
+        """How late this load process's event loop wakes a 5 ms sleep: the instrument's own delay, which every
+        acknowledgement it times includes."""
+        await asyncio.sleep(max(0.0, answer_at - time.time()))
+        while time.time() < answer_at + seconds:
+            tick = time.monotonic()
+            await asyncio.sleep(0.005)
+            lags.append(time.monotonic() - tick - 0.005)
+
     async def sync_clock(client) -> None:
         await asyncio.sleep(rng.uniform(0, CLOCK_SYNC_S))
         while True:
@@ -271,7 +282,7 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
                 failed("sync_clock", reply)
             await asyncio.sleep(CLOCK_SYNC_S)
 
-    await asyncio.gather(*(candidate(t, c) for t, c in clients.items()))
+    await asyncio.gather(probe(), *(candidate(t, c) for t, c in clients.items()))
     grace = time.monotonic() + 5  # the last seat updates still on their way
     while sent and time.monotonic() < grace:
         await asyncio.sleep(0.05)
@@ -283,6 +294,7 @@ async def drive(url: str, rooms: list[dict], bare: bool, seconds: float, control
             "submits": submits,
             "shown": shown,
             "unshown": len(sent),
+            "lags": lags,
             "errors": errors,
         }
     )
@@ -320,6 +332,20 @@ def backing_cpu_seconds() -> float:
             fields = text.rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int, int]:
+    """The host's CPU ticks so far: busy, stolen by the hypervisor, and in all (``/proc/stat``)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    steal = fields[7] if len(fields) > 7 else 0
+    total = sum(fields[:8])
+    return total - idle - steal, steal, total
 
 
 def pin(pid: int, cpus: set[int]) -> None:
@@ -410,20 +436,33 @@ def run(
         answer_at = start_at + settle
         control["answer_at"].value = answer_at
         control["start_at"].value = start_at
-        if os.environ.get("BENCH_PYSPY_STORM"):  # a sampled profile of the server from the start signal on
+        if os.environ.get("BENCH_PYSPY_STORM") and not bare:  # a sampled profile of Jikao from the start signal on
             spy = Path(sys.executable).with_name("py-spy")
             command = [str(spy), "record", "-p", str(servers[0].process.pid), "-d", str(int(settle)), "-f", "raw"]
             time.sleep(max(0.0, start_at - 0.5 - time.time()))
             subprocess.Popen([*command, "-o", os.environ["BENCH_PYSPY_STORM"]], stdout=subprocess.DEVNULL)
         time.sleep(max(0.0, answer_at - time.time()))
         cpu0, backing0 = cpu_seconds(), backing_cpu_seconds()
+        load0, machine0 = sum(process_cpu_seconds(w.pid) for w in workers), machine_ticks()
         each0 = [server.cpu_seconds() for server in servers]
-        if os.environ.get("BENCH_PYSPY"):  # a sampled profile of the server in the answering window
+        if os.environ.get("BENCH_PYSPY") and not bare:  # a sampled profile of Jikao in the answering window
             spy = Path(sys.executable).with_name("py-spy")
-            command = [str(spy), "record", "-p", str(servers[0].process.pid), "-d", str(int(seconds)), "-f", "raw"]
+            command = [
+                str(spy),
+                "record",
+                "-p",
+                str(servers[0].process.pid),
+                "-d",
+                str(int(seconds)),
+                "-f",
+                "raw",
+                "--nonblocking",
+            ]
             subprocess.Popen([*command, "-o", os.environ["BENCH_PYSPY"]], stdout=subprocess.DEVNULL)
         time.sleep(max(0.0, answer_at + seconds - time.time()))
         cpu, backing_cpu = cpu_seconds() - cpu0, backing_cpu_seconds() - backing0
+        load_cpu = sum(process_cpu_seconds(w.pid) for w in workers) - load0
+        busy, steal, total = (b - a for a, b in zip(machine0, machine_ticks(), strict=True))
         each = [round((server.cpu_seconds() - e) / seconds, 3) for server, e in zip(servers, each0, strict=True)]
         results = expect(out, "acks", len(workers), seconds + 600)
         peak["running"] = False
@@ -432,6 +471,11 @@ def run(
     finally:
         for server in servers:
             server.stop()
+        probed = {}  # BENCH_PROBE=1: the first server's collections and event-loop lag in the answering window
+        if servers and servers[0].probe_path and "answer_at" in locals():
+            from probe import summary
+
+            probed = summary(str(servers[0].probe_path), answer_at, answer_at + seconds)
         for service in reversed(backing):
             service.stop()
         if os.environ.get("BENCH_KEEP"):  # the servers' logs, for a run that failed
@@ -463,9 +507,14 @@ def run(
         "cpu_ms_per_answer": cpu / max(1, len(acks)) * 1000,
         "cpu_share": cpu / seconds,
         "backing_cpu_share": backing_cpu / seconds,  # PostgreSQL, Redis and nginx
+        "load_cpu_share": load_cpu / seconds,  # the load processes together, in cores
+        "load_lag_p99_ms": percentile([v for r in results for v in r["lags"]], 0.99) * 1000,
+        "machine_busy": busy / max(1, total),  # of all the host's cores, everything on it counted
+        "machine_steal": steal / max(1, total),
         "cpu_share_each": each,  # of every server process: how nginx spread the computers
         "rss_connected_mib": connected_rss,
         "rss_peak_mib": peak["rss"],
+        **probed,
     }
 
 

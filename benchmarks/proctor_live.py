@@ -112,6 +112,8 @@ class Server:
         self.custodians = custodians
         self.env = env or {}  # e.g. a scale-out's database and message queue
         self.log = open(data_dir / f"server-{self.port}.log", "ab")  # noqa: SIM115
+        # BENCH_PROBE=1: the server's garbage collections and event-loop lag are recorded here (probe.py)
+        self.probe_path = data_dir / f"probe-{self.port}.json" if os.environ.get("BENCH_PROBE") else None
         self.restart()
         import urllib.request
 
@@ -135,6 +137,9 @@ class Server:
             "JIKAO_CUSTODIAN_B": self.custodians["custodian_b"],
             **self.env,
         }
+        if self.probe_path:  # garbage collections and event-loop lag (probe.py)
+            command[1:3] = [str(Path(__file__).with_name("probe.py"))]
+            env["BENCH_PROBE_OUT"] = str(self.probe_path)
         self.process = subprocess.Popen(
             [*command, "--data", str(self.data_dir)], stdout=self.log, stderr=subprocess.STDOUT, env=env
         )

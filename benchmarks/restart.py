@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import random
 import shutil
 import statistics
@@ -187,7 +188,8 @@ class BareServer(Server):
 
     def restart(self) -> None:
         command = [sys.executable, str(Path(__file__).with_name("bare_server.py")), "--port", str(self.port)]
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+        env = {**os.environ, "BENCH_PROBE_OUT": str(self.probe_path)} if self.probe_path else None
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
 
 def bare_site(rooms: int, seats: int) -> dict:
