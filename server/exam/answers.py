@@ -1,9 +1,9 @@
 """The answer path: the event every candidate sends every few seconds, made cheap and durable.
 
-An answer change is checked and written with a handful of plain SQL statements (no ORM objects), in a
-transaction shared with every other answer that arrives meanwhile, committed with one fsync on an OS thread
-(:class:`server.db.GroupCommit`). Only then is it acknowledged, and the room's proctors get the seat's
-progress.
+An answer change (and a mark for review) is checked and written with a handful of plain SQL statements (no
+ORM objects), in a transaction shared with every other answer that arrives meanwhile, committed with one fsync
+on an OS thread (:class:`server.db.GroupCommit`). Only then is it acknowledged, and the room's proctors get the
+seat's progress.
 
 This path takes only the plain case: a confirmed attempt, a sealed paper, a clock that runs. Anything else
 (time just ran out, a pause, a submitted attempt, a paper in the old clear form) goes the full way through
@@ -66,6 +66,8 @@ _TOUCH = Prepared(
     .returning(_COUNT.scalar_subquery())
 )
 _LOG = Prepared(AnswerLog.__table__.insert())
+_FLAGS = Prepared(select(Attempt.flags).where(Attempt.id == bindparam("a")))
+_SET_FLAGS = Prepared(update(Attempt).where(Attempt.id == bindparam("a")).values(flags=bindparam("flags_now")))
 _TICKS = Prepared(service.TICKS)
 
 
@@ -142,7 +144,19 @@ def announce(saved: Saved) -> None:
         socketio.emit("seat_progress", saved.progress, to=room_channel(saved.room_id), namespace=PROCTOR_NS)
 
 
-def _save(connection, attempt_id: int, device, item_id: int, response, seq: int, now: datetime) -> Saved:
+def flag(attempt_id: int | None, device: str | None, item_id: int, flagged: bool, now: datetime) -> list[int] | None:
+    """Mark an item for review or unmark it, durably, in the answers' group commit; returns the attempt's marks,
+    or ``None`` when it is not the plain case (use the full path, :func:`server.exam.service.set_flag`)."""
+    if not attempt_id:
+        raise service.session_ended()
+    try:
+        return committer().run(lambda connection: _flag(connection, attempt_id, device, item_id, flagged, now))
+    except NotPlain:
+        return None
+
+
+def _plain(connection, attempt_id: int, device, item_id: int, now: datetime) -> tuple[_Row, Sheet, object]:
+    """The attempt, its opened paper and the item, if this is the plain case; else :class:`NotPlain`."""
     row = _attempt_row(connection, attempt_id, device)
     if row.status != "confirmed" or row.paper_sealed is None:
         raise NotPlain
@@ -152,6 +166,19 @@ def _save(connection, attempt_id: int, device, item_id: int, response, seq: int,
     item = sheet.items.get(item_id)
     if item is None:
         raise ExamError("not_in_paper", "该题不在您的试卷中。")
+    return row, sheet, item
+
+
+def _flag(connection, attempt_id: int, device, item_id: int, flagged: bool, now: datetime) -> list[int]:
+    _plain(connection, attempt_id, device, item_id, now)
+    [(flags,)] = _FLAGS.rows(connection, {"a": attempt_id})
+    flags = [f for f in flags or () if f != item_id] + ([item_id] if flagged else [])
+    _SET_FLAGS.rows(connection, {"a": attempt_id, "flags_now": sorted(flags)})
+    return sorted(flags)
+
+
+def _save(connection, attempt_id: int, device, item_id: int, response, seq: int, now: datetime) -> Saved:
+    row, sheet, item = _plain(connection, attempt_id, device, item_id, now)
     try:
         normalized = ITEM_TYPES[item.type].normalize_response(item, response)
     except ItemError as exc:

@@ -304,9 +304,13 @@ class CandidateNamespace(JikaoNamespace):
 
     @handles(FlagIn)
     def on_flag(self, data: FlagIn):
-        """Client marks or unmarks an item for review; acks ``{ok, flags}``."""
+        """Client marks or unmarks an item for review; acks ``{ok, flags}`` once durably stored."""
+        at = now()
+        flags = answers.flag(session.get("attempt_id"), session.get("device"), data.item_id, data.flagged, at)
+        if flags is not None:  # the plain case, group-committed with the answers
+            return {"ok": True, "flags": flags}
         with attempt_work() as attempt:
-            flags = service.set_flag(db.session, attempt, data.item_id, data.flagged, now())
+            flags = service.set_flag(db.session, attempt, data.item_id, data.flagged, at)
         return {"ok": True, "flags": flags}
 
     @handles(SubmitIn)

@@ -205,6 +205,25 @@ def test_a_reloaded_page_gets_the_same_paper_answers_and_time(candidate, proctor
     assert after["clock"]["remaining_ms"] == 80 * 60 * 1000
 
 
+def test_marks_for_review_are_stored_and_refused_when_the_exam_does_not_run(candidate, proctor, app, clock):
+    start_exam(candidate, proctor)
+    first, second = (item["id"] for item in candidate.paper_items()[2:4])
+    assert candidate.emit("flag", {"item_id": second, "flagged": True}) == {"ok": True, "flags": [second]}
+    both = sorted([first, second])  # in the order of the item ids
+    assert candidate.emit("flag", {"item_id": first, "flagged": True}) == {"ok": True, "flags": both}
+    assert candidate.emit("flag", {"item_id": first, "flagged": True})["flags"] == both  # once only
+    assert candidate.emit("flag", {"item_id": second, "flagged": False}) == {"ok": True, "flags": [first]}
+    assert stored(app, Attempt)[0].flags == [first]
+    assert candidate.emit("flag", {"item_id": 999999, "flagged": True})["error"]["code"] == "not_in_paper"
+    assert proctor.emit("pause_room", {"room_id": proctor.room_id(), "reason": "停电"})["ok"]
+    assert candidate.emit("flag", {"item_id": second, "flagged": True})["error"]["code"] == "paused"
+    assert proctor.emit("resume_room", {"room_id": proctor.room_id(), "reason": "恢复供电"})["ok"]
+    clock.advance(minutes=91)
+    assert candidate.emit("flag", {"item_id": second, "flagged": True})["error"]["code"] == "time_up"
+    assert stored(app, Attempt)[0].flags == [first]
+    assert stored(app, Attempt)[0].status == "submitted"
+
+
 def test_every_step_is_in_the_ledger(candidate, proctor, app, clock):
     start_exam(candidate, proctor)
     clock.advance(minutes=31)
