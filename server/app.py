@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, jsonify, request
+from flask.ctx import RequestContext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -47,7 +48,7 @@ SOCKETIO_PATH = "/socket.io"  # Flask-SocketIO's default path
 
 
 class JikaoApp(Flask):
-    """Flask, but a socket event's request context matches no URL.
+    """Flask, but a socket event's request context matches no URL and opens no session cookie.
 
     Flask-SocketIO runs each socket event in a request context built from the connection's handshake request
     (/socket.io/), and Flask matches its URL against the routes every time: no route matched it, so each event
@@ -61,6 +62,16 @@ class JikaoApp(Flask):
         if request is not None and request.environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH):
             return None
         return super().create_url_adapter(request)
+
+    def request_context(self, environ: dict) -> RequestContext:
+        """A socket event's request context starts with the connection's session as Flask-SocketIO keeps it.
+        Flask would otherwise open the session cookie again for every event (check its signature, decode it)
+        only for Flask-SocketIO to replace it with its kept copy (about 4 % of the server's CPU with 2,000 candidates
+        answering, by py-spy)."""
+        kept = environ.get("saved_session")  # Flask-SocketIO's copy, made at the connection's first event
+        if kept is not None:
+            return RequestContext(self, environ, session=kept)
+        return super().request_context(environ)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -204,3 +204,30 @@ def test_socket_events_leave_nothing_for_the_garbage_collector(candidate, procto
         gc.enable()
     assert left == Counter()
     assert client.get("/socket.io/").status_code == 400  # the handshake path is still the Socket.IO server's
+
+
+def test_socket_events_use_the_session_kept_at_connection_without_reading_the_cookie_again(candidate, proctor, app):
+    """The login cookie is checked when the screen connects; its events then use Flask-SocketIO's kept copy of
+    the session, so the signed cookie is not opened again for every answer (docs/performance.md)."""
+    candidate.login().connect()
+    assert proctor.confirm(candidate.ticket)["ok"]
+    assert proctor.start()["ok"]
+    item = candidate.paper_items()[0]["id"]
+    assert candidate.emit("sync_clock", {})["ok"]  # the connection's events have begun
+    interface = app.session_interface
+    opened = []
+
+    class Counting(type(interface)):
+        def open_session(self, app, request):
+            opened.append(request.path)
+            return super().open_session(app, request)
+
+    app.session_interface = Counting()
+    try:
+        for _ in range(3):
+            assert candidate.emit("flag", {"item_id": item, "flagged": True})["ok"]  # the login: who it is
+            assert candidate.emit("sync_clock", {})["ok"]
+        assert candidate.state()["flags"] == [item]
+    finally:
+        app.session_interface = interface
+    assert opened == []
