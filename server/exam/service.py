@@ -568,9 +568,9 @@ def anything_due(session, now: datetime) -> bool:
         apart = own.get(room_id, [])
         shared = seats - len(apart)
         shared_unwarned = (unwarned_seats or 0) - sum(1 for _, warned in apart if not warned)
-        if shared and due(
-            clock_state(duration, [t for o, t in ticks if o is None], now), warning_s, shared_unwarned > 0
-        ):
+        # (over PostgreSQL the reads are separate snapshots: a seat submitted in between can make these negative)
+        room_clock = clock_state(duration, [t for o, t in ticks if o is None], now)
+        if shared > 0 and due(room_clock, warning_s, shared_unwarned > 0):
             return True
         for attempt_id, warned in apart:
             clock = clock_state(duration, [t for o, t in ticks if o in (None, attempt_id)], now)
