@@ -1,5 +1,6 @@
 """The real server process with real Socket.IO clients over websocket on loopback."""
 
+import json
 import sqlite3
 import threading
 import time
@@ -115,3 +116,28 @@ def test_after_a_power_cut_every_screen_of_the_room_comes_back_at_once_to_its_ow
     back = {seat["ticket"]: seat for seat in seats if seat["ticket"] in tickets}
     assert {seat["state"] for seat in back.values()} == {"answering"}, "the console shows every screen present"
     assert all(seat["answered"] == 1 for seat in back.values())
+
+
+def test_marks_and_answers_sent_together_are_all_stored(live_site, live_clients):
+    """A candidate clicking fast: answers and marks for review sent without waiting for each other share the
+    server's group commits; every one is acknowledged and every one is on disk, no mark lost to another."""
+    server = live_site
+    ticket = server.tickets[5]
+    candidate = live_clients.candidate(server, ticket)
+    confirm_and_start(live_clients.proctor(server), ticket)
+    state = candidate.call("get_state", {}, namespace="/candidate", timeout=10)["state"]
+    items = [i for s in state["paper"]["sections"] for i in s["items"] if i["type"] == "single"][:12]
+    acks: list[dict] = []
+    for seq, item in enumerate(items, start=1):
+        answer = {"item_id": item["id"], "response": item["options"][0]["id"], "seq": seq}
+        candidate.emit("answer", answer, namespace="/candidate", callback=acks.append)
+        candidate.emit("flag", {"item_id": item["id"], "flagged": True}, namespace="/candidate", callback=acks.append)
+    deadline = time.monotonic() + 20
+    while len(acks) < 2 * len(items) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(acks) == 2 * len(items) and all(ack["ok"] for ack in acks), acks
+    with sqlite3.connect(server.data_dir / "jikao.db") as db:
+        answered = db.execute("SELECT count(*) FROM answer WHERE seq > 0").fetchone()[0]
+        [(flags,)] = db.execute("SELECT flags FROM attempt WHERE flags != '[]'").fetchall()
+    assert answered == len(items)
+    assert json.loads(flags) == sorted(item["id"] for item in items)
