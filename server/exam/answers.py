@@ -172,9 +172,9 @@ def _plain(connection, attempt_id: int, device, item_id: int, now: datetime) -> 
 def _flag(connection, attempt_id: int, device, item_id: int, flagged: bool, now: datetime) -> list[int]:
     _plain(connection, attempt_id, device, item_id, now)
     [(flags,)] = _FLAGS.rows(connection, {"a": attempt_id})
-    flags = [f for f in flags or () if f != item_id] + ([item_id] if flagged else [])
-    _SET_FLAGS.rows(connection, {"a": attempt_id, "flags_now": sorted(flags)})
-    return sorted(flags)
+    flags = service.marked(flags, item_id, flagged)
+    _SET_FLAGS.rows(connection, {"a": attempt_id, "flags_now": flags})
+    return flags
 
 
 def _save(connection, attempt_id: int, device, item_id: int, response, seq: int, now: datetime) -> Saved:

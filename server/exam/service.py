@@ -363,15 +363,29 @@ def in_last_minutes(clock: ClockState, warning_s: int) -> bool:
     return clock.running and clock.remaining <= timedelta(seconds=warning_s)
 
 
-def running_clocks(session, now: datetime) -> list[RunningClock]:
-    """Every confirmed attempt in a started room with its clock, read as plain rows in two queries however
-    many seats there are (the sweeper looks at all of them every second)."""
-    attempts = session.execute(
-        select(Attempt.id, Candidate.room_id, Attempt.warned_at, ExamSession.duration_s, ExamSession.warning_s)
+def _running_seats(*columns):
+    """``columns`` of every confirmed attempt in a started room: the seats whose clocks the sweeper watches."""
+    return (
+        select(*columns)
         .join(Candidate, Attempt.candidate_id == Candidate.id)
         .join(Room, Candidate.room_id == Room.id)
         .join(ExamSession, Room.session_id == ExamSession.id)
         .where(Attempt.status == "confirmed", Room.started_at.isnot(None))
+    )
+
+
+def _seat_clock(duration_s: int, room_ticks: list, attempt_id: int | None, now: datetime) -> ClockState:
+    """A seat's clock from its room's ticks with their owners (:func:`rooms_ticks`): the room's own and the
+    attempt's; ``attempt_id`` None: the clock of the room's seats with no events of their own."""
+    ticks = [tick for owner, tick in room_ticks if owner is None or owner == attempt_id]
+    return clock_state(timedelta(seconds=duration_s), ticks, now)
+
+
+def running_clocks(session, now: datetime) -> list[RunningClock]:
+    """Every confirmed attempt in a started room with its clock, read as plain rows in two queries however
+    many seats there are (for the sweeper's work once :func:`anything_due` found some)."""
+    attempts = session.execute(
+        _running_seats(Attempt.id, Candidate.room_id, Attempt.warned_at, ExamSession.duration_s, ExamSession.warning_s)
     ).all()
     if not attempts:
         return []
@@ -381,8 +395,7 @@ def running_clocks(session, now: datetime) -> list[RunningClock]:
     room_clocks: dict[int, ClockState] = {}  # most seats keep their room's clock: worked out once a room
     for attempt_id, room_id, warned_at, duration_s, warning_s in attempts:
         if attempt_id in own or room_id not in room_clocks:
-            ticks = [tick for owner, tick in by_room.get(room_id, ()) if owner is None or owner == attempt_id]
-            clock = clock_state(timedelta(seconds=duration_s), ticks, now)
+            clock = _seat_clock(duration_s, by_room.get(room_id, []), attempt_id, now)
             if attempt_id not in own:
                 room_clocks[room_id] = clock
         else:
@@ -460,11 +473,13 @@ def set_flag(session, attempt: Attempt, item_id: int, flagged: bool, now: dateti
     require_answering(session, attempt, now)
     if _paper_entry(attempt, item_id) is None:
         raise ExamError("not_in_paper", "该题不在您的试卷中。")
-    flags = [f for f in attempt.flags if f != item_id]
-    if flagged:
-        flags.append(item_id)
-    attempt.flags = sorted(flags)
+    attempt.flags = marked(attempt.flags, item_id, flagged)
     return attempt.flags
+
+
+def marked(flags: list[int] | None, item_id: int, flagged: bool) -> list[int]:
+    """The attempt's marks for review after marking (or unmarking) ``item_id``: each item once, in id order."""
+    return sorted([f for f in flags or () if f != item_id] + ([item_id] if flagged else []))
 
 
 def close_if_time_up(session, attempt: Attempt, now: datetime) -> bool:
@@ -538,12 +553,9 @@ def anything_due(session, now: datetime) -> bool:
     and each answer arriving meanwhile waited for it."""
     unwarned = func.sum(case((Attempt.warned_at.is_(None), 1), else_=0))
     rooms = session.execute(
-        select(Candidate.room_id, ExamSession.duration_s, ExamSession.warning_s, func.count(Attempt.id), unwarned)
-        .join(Candidate, Attempt.candidate_id == Candidate.id)
-        .join(Room, Candidate.room_id == Room.id)
-        .join(ExamSession, Room.session_id == ExamSession.id)
-        .where(Attempt.status == "confirmed", Room.started_at.isnot(None))
-        .group_by(Candidate.room_id, ExamSession.duration_s, ExamSession.warning_s)
+        _running_seats(
+            Candidate.room_id, ExamSession.duration_s, ExamSession.warning_s, func.count(Attempt.id), unwarned
+        ).group_by(Candidate.room_id, ExamSession.duration_s, ExamSession.warning_s)
     ).all()
     if not rooms:
         return False
@@ -564,17 +576,14 @@ def anything_due(session, now: datetime) -> bool:
 
     for room_id, duration_s, warning_s, seats, unwarned_seats in rooms:
         ticks = by_room.get(room_id, [])
-        duration = timedelta(seconds=duration_s)
         apart = own.get(room_id, [])
         shared = seats - len(apart)
-        shared_unwarned = (unwarned_seats or 0) - sum(1 for _, warned in apart if not warned)
+        shared_unwarned = unwarned_seats - sum(1 for _, warned in apart if not warned)
         # (over PostgreSQL the reads are separate snapshots: a seat submitted in between can make these negative)
-        room_clock = clock_state(duration, [t for o, t in ticks if o is None], now)
-        if shared > 0 and due(room_clock, warning_s, shared_unwarned > 0):
+        if shared > 0 and due(_seat_clock(duration_s, ticks, None, now), warning_s, shared_unwarned > 0):
             return True
         for attempt_id, warned in apart:
-            clock = clock_state(duration, [t for o, t in ticks if o in (None, attempt_id)], now)
-            if due(clock, warning_s, not warned):
+            if due(_seat_clock(duration_s, ticks, attempt_id, now), warning_s, not warned):
                 return True
     return False
 
