@@ -107,6 +107,25 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
 
 
+def probe_summary(path: str, start: float, end: float) -> dict:
+    """What a server's probes (``probe.py``) saw between ``start`` and ``end`` (wall clock)."""
+    from probe import window
+
+    found = window(path, start, end)
+    if found is None:
+        return {}
+    lags, collections = found
+    return {
+        "loop_lag_p50_ms": percentile(lags, 0.5) * 1000,
+        "loop_lag_p99_ms": percentile(lags, 0.99) * 1000,
+        "loop_lag_max_ms": max(lags, default=float("nan")) * 1000,
+        "gc_count": len(collections),
+        "gc_full": sum(1 for generation, _ in collections if generation == 2),
+        "gc_max_ms": max((s for _, s in collections), default=0.0) * 1000,
+        "gc_total_ms": sum(s for _, s in collections) * 1000,
+    }
+
+
 def all_holding(signal: float, arrivals: dict[str, float], expected: int) -> float | None:
     """Seconds from the start signal until every one of ``expected`` candidates held the paper; None if some
     never did."""
@@ -334,11 +353,6 @@ def backing_cpu_seconds() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def machine_ticks() -> tuple[int, int, int]:
     """The host's CPU ticks so far: busy, stolen by the hypervisor, and in all (``/proc/stat``)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -357,7 +371,7 @@ def pin(pid: int, cpus: set[int]) -> None:
 def run(
     candidates: int, bare: bool, seconds: float, settle: float, setup: str = "sqlite", pinned: bool = False
 ) -> dict:
-    from proctor_live import Server, seed_site
+    from proctor_live import Server, cpu_seconds_of, seed_site
     from restart import BareServer, expect
 
     from tests.services import Nginx, PostgreSQL, Redis
@@ -443,7 +457,7 @@ def run(
             subprocess.Popen([*command, "-o", os.environ["BENCH_PYSPY_STORM"]], stdout=subprocess.DEVNULL)
         time.sleep(max(0.0, answer_at - time.time()))
         cpu0, backing0 = cpu_seconds(), backing_cpu_seconds()
-        load0, machine0 = sum(process_cpu_seconds(w.pid) for w in workers), machine_ticks()
+        load0, machine0 = sum(cpu_seconds_of(w.pid) for w in workers), machine_ticks()
         each0 = [server.cpu_seconds() for server in servers]
         if os.environ.get("BENCH_PYSPY") and not bare:  # a sampled profile of Jikao in the answering window
             spy = Path(sys.executable).with_name("py-spy")
@@ -461,7 +475,7 @@ def run(
             subprocess.Popen([*command, "-o", os.environ["BENCH_PYSPY"]], stdout=subprocess.DEVNULL)
         time.sleep(max(0.0, answer_at + seconds - time.time()))
         cpu, backing_cpu = cpu_seconds() - cpu0, backing_cpu_seconds() - backing0
-        load_cpu = sum(process_cpu_seconds(w.pid) for w in workers) - load0
+        load_cpu = sum(cpu_seconds_of(w.pid) for w in workers) - load0
         busy, steal, total = (b - a for a, b in zip(machine0, machine_ticks(), strict=True))
         each = [round((server.cpu_seconds() - e) / seconds, 3) for server, e in zip(servers, each0, strict=True)]
         results = expect(out, "acks", len(workers), seconds + 600)
@@ -473,9 +487,7 @@ def run(
             server.stop()
         probed = {}  # BENCH_PROBE=1: the first server's collections and event-loop lag in the answering window
         if servers and servers[0].probe_path and "answer_at" in locals():
-            from probe import summary
-
-            probed = summary(str(servers[0].probe_path), answer_at, answer_at + seconds)
+            probed = probe_summary(str(servers[0].probe_path), answer_at, answer_at + seconds)
         for service in reversed(backing):
             service.stop()
         if os.environ.get("BENCH_KEEP"):  # the servers' logs, for a run that failed

@@ -8,7 +8,8 @@
 Each sample carries its wall-clock time, so the load script keeps only those of its measured window. The
 samples are written as JSON to ``path`` when the process exits (the servers stop on SIGTERM and return).
 
-Used by ``load.py`` with ``BENCH_PROBE=1`` (for Jikao and the bare server alike); not part of Jikao.
+Used by ``load.py`` with ``BENCH_PROBE=1``, which summarises the samples, for Jikao and the bare server alike.
+Not part of Jikao.
 """
 
 from __future__ import annotations
@@ -50,30 +51,17 @@ def install(path: str) -> None:
     atexit.register(write)
 
 
-def summary(path: str, start: float, end: float) -> dict:
-    """What the probes saw between ``start`` and ``end`` (wall clock)."""
+def window(path: str, start: float, end: float) -> tuple[list[float], list[tuple[int, float]]] | None:
+    """The samples taken between ``start`` and ``end`` (wall clock): the event-loop lags (seconds late) and the
+    collections (generation, seconds); ``None`` if the server wrote none."""
     try:
         with open(path) as source:
             samples = json.load(source)
     except (OSError, ValueError):
-        return {}
-    lags = sorted(s for at, s in samples["lags"] if start <= at <= end)
-    collections = [(g, s) for at, g, s in samples["collections"] if start <= at <= end]
-    slow = [s for _, s in collections if s >= 0.01]
-
-    def lag_at(q: float) -> float:
-        return lags[min(len(lags) - 1, int(q * len(lags)))] * 1000 if lags else float("nan")
-
-    return {
-        "loop_lag_p50_ms": lag_at(0.5),
-        "loop_lag_p99_ms": lag_at(0.99),
-        "loop_lag_max_ms": lags[-1] * 1000 if lags else float("nan"),
-        "gc_count": len(collections),
-        "gc_full": sum(1 for g, _ in collections if g == 2),
-        "gc_over_10ms": len(slow),
-        "gc_max_ms": max((s for _, s in collections), default=0.0) * 1000,
-        "gc_total_ms": sum(s for _, s in collections) * 1000,
-    }
+        return None
+    lags = [late for at, late in samples["lags"] if start <= at <= end]
+    collections = [(generation, s) for at, generation, s in samples["collections"] if start <= at <= end]
+    return lags, collections
 
 
 if __name__ == "__main__":  # python benchmarks/probe.py serve …: ``python -m server serve …`` with the probes

@@ -104,6 +104,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_seconds_of(pid: int) -> float:
+    """CPU (user and system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     def __init__(self, data_dir: Path, custodians: dict, env: dict | None = None):
         self.port = free_port()
@@ -128,25 +134,25 @@ class Server:
 
     def restart(self) -> None:
         """Start the server process (again, after a kill: same port, same data); returns without waiting."""
-        command = [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        if os.environ.get("BENCH_PROFILE"):  # a cProfile of the server, for finding where its time goes
-            command[1:1] = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
         env = {
             **os.environ,
             "JIKAO_CUSTODIAN_A": self.custodians["custodian_a"],
             "JIKAO_CUSTODIAN_B": self.custodians["custodian_b"],
             **self.env,
         }
-        if self.probe_path:  # garbage collections and event-loop lag (probe.py)
-            command[1:3] = [str(Path(__file__).with_name("probe.py"))]
+        program = ["-m", "server"]  # ``python -m server``: what the ``jikao`` command runs
+        if self.probe_path:  # the same, with garbage collections and event-loop lag recorded (probe.py)
+            program = [str(Path(__file__).with_name("probe.py"))]
             env["BENCH_PROBE_OUT"] = str(self.probe_path)
+        if os.environ.get("BENCH_PROFILE"):  # a cProfile of the server, for finding where its time goes
+            program = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], *program]
+        command = [sys.executable, *program, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.process = subprocess.Popen(
             [*command, "--data", str(self.data_dir)], stdout=self.log, stderr=subprocess.STDOUT, env=env
         )
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds_of(self.process.pid)
 
     def rss_mib(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():

@@ -95,3 +95,21 @@ def test_every_load_candidate_connects_from_an_address_of_its_own():
     assert all(
         address.startswith("127.") and all(0 < int(p) < 256 for p in address.split(".")) for address in addresses
     )
+
+
+def test_the_server_probe_counts_only_what_happened_in_the_measured_window(tmp_path):
+    """``probe.py`` writes time-stamped samples; the ladder reports only those of the answering window."""
+    import json
+
+    samples = {
+        "lags": [[99.0, 0.5], [100.0, 0.001], [101.0, 0.002], [102.0, 0.040], [103.5, 0.9]],
+        "collections": [[99.5, 2, 0.3], [100.5, 0, 0.004], [102.5, 2, 0.120]],
+    }
+    path = tmp_path / "probe.json"
+    path.write_text(json.dumps(samples))
+    seen = load.probe_summary(str(path), 100.0, 103.0)
+    assert seen["loop_lag_max_ms"] == pytest.approx(40.0)  # the 0.5 s before and the 0.9 s after are left out
+    assert seen["loop_lag_p50_ms"] == pytest.approx(2.0)
+    assert (seen["gc_count"], seen["gc_full"]) == (2, 1)
+    assert seen["gc_max_ms"] == pytest.approx(120.0) and seen["gc_total_ms"] == pytest.approx(124.0)
+    assert load.probe_summary(str(tmp_path / "none.json"), 100.0, 103.0) == {}  # a server that wrote nothing
