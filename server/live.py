@@ -53,12 +53,6 @@ def send_seat(room_id: int, view: dict) -> None:
     socketio.emit("seat_update", view, to=room_channel(room_id), namespace=PROCTOR_NS)
 
 
-def notify_room(room) -> None:
-    from server.proctor.service import room_view
-
-    socketio.emit("room_update", room_view(db.session, room, now()), to=room_channel(room.id), namespace=PROCTOR_NS)
-
-
 def candidates_channel(room_id: int) -> str:
     """Every exam client of the room (for announcements)."""
     return f"room-candidates:{room_id}"

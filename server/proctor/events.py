@@ -19,6 +19,7 @@ from server.live import (
     push_room_states,
     push_state,
     room_channel,
+    send_seat,
 )
 from server.proctor import service
 from server.proctor.service import staff
@@ -119,11 +120,12 @@ class ProctorNamespace(JikaoNamespace):
             attempt = logged_in(candidate)
             exam.confirm_identity(db.session, attempt, account.id, now())
         push_state(attempt)
-        notify_seat(candidate)
+        seat = service.seat_view(db.session, candidate, now())
+        send_seat(candidate.room_id, seat)  # to every console of the room, and in the reply to this one
         # The paper is the candidate's now: render it while the room waits for the start, not at the signal
         # when every screen of the centre asks at once (a tenth of the server's time in a 5,000-candidate storm).
         exam.render_papers(db.session, [attempt])
-        return {"ok": True, "seat": service.seat_view(db.session, candidate, now())}
+        return {"ok": True, "seat": seat}
 
     @handles(CandidateIn)
     def on_reject_identity(self, data: CandidateIn):
