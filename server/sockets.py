@@ -17,6 +17,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit
 from pydantic import BaseModel, ConfigDict, ValidationError
 from socketio.packet import Packet
 
+from server import wire
 from server.errors import ExamError
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,11 @@ log = logging.getLogger(__name__)
 class JsonPacket(Packet):
     """Socket.IO packets that never carry binary attachments. Every Jikao event is plain JSON; the default
     packet walks each outgoing payload looking for bytes, which for a candidate's state (a whole paper) is
-    about 400 values and a few milliseconds. Bytes given by mistake fail loudly in ``json.dumps``."""
+    about 400 values and a few milliseconds. Bytes given by mistake fail loudly in ``json.dumps``. Written by
+    ``server.wire``: UTF-8, and a paper encoded once, not with every state."""
 
     uses_binary_events = False
+    json = wire
 
 
 class Payload(BaseModel):

@@ -16,6 +16,7 @@ from flask import current_app
 
 from item_bank.crypto import seal, unseal
 from server.bank.keys import data_key
+from server.wire import RawJSON
 
 CACHE = "jikao.session_keys"
 OPENED = "_jikao_opened_paper"  # (the sealed bytes, the paper) kept on a loaded attempt
@@ -78,7 +79,7 @@ class Sheet:
     sealed: bytes
     items: dict
     total: int
-    view: dict | None = None  # the paper as the candidate's screen shows it (no keys), once rendered
+    view: RawJSON | None = None  # the paper as the candidate's screen shows it (no keys), once rendered
 
 
 def kept_sheet(attempt_id: int, sealed: bytes | None) -> Sheet | None:
@@ -96,5 +97,6 @@ def keep_sheet(
     sheets = current_app.extensions.setdefault(SHEETS, {})
     if len(sheets) >= SHEETS_MAX:
         sheets.clear()
-    sheet = sheets[attempt_id] = Sheet(sealed, {i: items[i] for i in item_ids}, len(item_ids), view)
+    kept = None if view is None else RawJSON(view)  # kept as the text the screens are sent, encoded once
+    sheet = sheets[attempt_id] = Sheet(sealed, {i: items[i] for i in item_ids}, len(item_ids), kept)
     return sheet

@@ -43,6 +43,7 @@ from server.exam.models import (
 )
 from server.exam.sealing import keep_sheet, kept_sheet, seal_paper
 from server.timeutil import iso, local
+from server.wire import RawJSON
 
 
 @dataclass
@@ -741,10 +742,10 @@ def candidate_state(session, attempt: Attempt, now: datetime) -> dict:
     return state
 
 
-def paper_view(session, attempt: Attempt) -> dict:
+def paper_view(session, attempt: Attempt) -> dict | RawJSON:
     """The candidate's paper as their screen shows it. Rendered once per process and paper, and kept with the
-    attempt's sheet, so its first answer needs no more reading and a reconnection storm (every screen after a
-    restart) renders nothing twice."""
+    attempt's sheet as the JSON its screen is sent (``server.wire``), so its first answer needs no more reading
+    and a storm of states (the start signal, every screen after a restart) renders and encodes nothing twice."""
     sheet = kept_sheet(attempt.id, attempt.paper_sealed)
     if sheet is not None and sheet.view is not None:
         return sheet.view
@@ -752,8 +753,8 @@ def paper_view(session, attempt: Attempt) -> dict:
     ids = paper_item_ids(paper)
     items = sheet.items if sheet is not None else load_items(session, ids)
     view = candidate_paper(paper, items)
-    keep_sheet(attempt.id, attempt.paper_sealed, ids, items, view)  # (a paper in the old clear form is not kept)
-    return view
+    sheet = keep_sheet(attempt.id, attempt.paper_sealed, ids, items, view)
+    return view if sheet is None else sheet.view  # (a paper in the old clear form is not kept)
 
 
 def render_papers(session, attempts: list[Attempt]) -> None:

@@ -1,0 +1,66 @@
+"""What goes on the wire (server/wire.py): a state with its paper encoded once reads exactly as the state itself."""
+
+import json
+
+import pytest
+from socketio import packet
+
+from server import wire
+from server.sockets import JsonPacket
+
+PAPER = {
+    "sections": [
+        {
+            "type": "single",
+            "label": "单项选择题",
+            "points": 1.0,
+            "items": [{"id": 7, "stem": "安全电压是多少伏？", "options": {"A": "36 伏", "B": "220 伏"}}],
+        }
+    ]
+}
+
+
+def state(paper=PAPER, **more):
+    return {"phase": "answering", "answers": {"7": "A"}, "flags": [7], "paper": paper, **more}
+
+
+def read(encoded: str):
+    """As the exam client reads the packet: the Socket.IO parser's own decoding."""
+    return packet.Packet(encoded_packet=encoded).data
+
+
+def test_a_state_with_its_paper_spliced_in_reads_as_the_whole_state():
+    sent = JsonPacket(packet.EVENT, ["state", state(wire.RawJSON(PAPER))], namespace="/candidate").encode()
+    assert read(sent) == ["state", state()]
+    assert sent.startswith("2/candidate,")
+
+
+def test_a_state_that_is_only_its_paper():
+    assert json.loads(wire.dumps(["state", {"paper": wire.RawJSON(PAPER)}])) == ["state", {"paper": PAPER}]
+
+
+def test_chinese_goes_as_utf8_not_escaped():
+    text = wire.dumps(["notice", {"text": "考试还剩 15 分钟"}])
+    assert "考试还剩" in text and "\\u" not in text
+    assert json.loads(text) == ["notice", {"text": "考试还剩 15 分钟"}]
+
+
+def test_a_lone_surrogate_is_escaped_so_the_frame_stays_valid_utf8():
+    for text in (wire.dumps(["notice", {"text": "半个\ud800字"}]), wire.RawJSON({"stem": "半个\ud800字"}).text):
+        text.encode("utf-8")  # would raise if the surrogate were written raw
+        assert "\\ud800" in text
+
+
+def test_nested_or_queued_the_kept_paper_is_written_as_the_value_it_is():
+    prepared = state(wire.RawJSON(PAPER))
+    # an acknowledgement {ok, state}, or the message queue between server processes
+    assert json.loads(wire.dumps([{"ok": True, "state": prepared}])) == [{"ok": True, "state": state()}]
+    assert json.loads(wire.dumps({"method": "emit", "data": ["state", prepared]})) == {
+        "method": "emit",
+        "data": ["state", state()],
+    }
+
+
+def test_anything_else_that_is_not_json_is_still_refused():
+    with pytest.raises(TypeError, match="bytes"):
+        wire.dumps(["state", {"photo": b"\x89PNG"}])
