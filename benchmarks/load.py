@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import math
 import multiprocessing
@@ -132,6 +133,19 @@ def all_holding(signal: float, arrivals: dict[str, float], expected: int) -> flo
     if len(arrivals) < expected:
         return None
     return max(arrivals.values()) - signal if arrivals else 0.0
+
+
+def cpu_between(samples: list[tuple[float, float]], start: float, end: float) -> float:
+    """CPU seconds used between two moments, from ``(time, cumulative CPU seconds)`` samples in time order,
+    read linearly between the samples on either side; NaN if the samples do not cover both moments."""
+
+    def at(moment: float) -> float:
+        for (t0, c0), (t1, c1) in itertools.pairwise(samples):
+            if t0 <= moment <= t1:
+                return c0 if t1 == t0 else c0 + (c1 - c0) * (moment - t0) / (t1 - t0)
+        return float("nan")
+
+    return at(end) - at(start)
 
 
 def source_address(ticket: str) -> str:
@@ -433,8 +447,25 @@ def run(
                     return
                 time.sleep(0.5)
 
+        storm_samples: list[tuple[float, float, float]] = []  # (time, server CPU, load processes' CPU)
+
+        def sample_storm() -> None:
+            """Everyone's CPU every 0.1 s from just before the start signal to answering: what the storm cost the
+            server, and the load processes that take the papers (on the same cores)."""
+            while control["start_at"].value == 0 or time.time() < control["start_at"].value - 0.5:
+                time.sleep(0.05)
+            while time.time() < control["answer_at"].value:
+                try:
+                    load = sum(cpu_seconds_of(w.pid) for w in workers)
+                    storm_samples.append((time.time(), cpu_seconds(), load))
+                except FileNotFoundError:  # a process ended: the run fails, and says why elsewhere
+                    return
+                time.sleep(0.1)
+
         sampler = threading.Thread(target=sample_memory, daemon=True)
         sampler.start()
+        storm_sampler = threading.Thread(target=sample_storm, daemon=True)
+        storm_sampler.start()
         for process in workers:
             process.start()
         if pinned:  # --pin: the server alone on the first core, the load (and this process) on the others
@@ -499,6 +530,9 @@ def run(
     holding = {t: at for r in results for t, at in r["holding"].items()}
     errors = [e for r in results for e in r["errors"]]
     storm = all_holding(start_at, holding, candidates)
+    storm_end = start_at + storm if storm is not None else float("nan")
+    storm_cpu = cpu_between([(t, c) for t, c, _ in storm_samples], start_at, storm_end)
+    storm_load_cpu = cpu_between([(t, c) for t, _, c in storm_samples], start_at, storm_end)
     return {
         "setup": "bare" if bare else setup,
         "candidates": candidates,
@@ -507,6 +541,8 @@ def run(
         "connect_p99_s": percentile([v for r in results for v in r["connect_s"]], 0.99),
         "storm_s": storm if storm is not None else float("nan"),
         "not_holding": candidates - len(holding),
+        "storm_cpu_s": storm_cpu,  # the server's CPU seconds from the start signal until all hold the paper
+        "storm_load_cpu_s": storm_load_cpu,  # the load processes' in the same time
         "answers": len(acks),
         "ack_p50_ms": percentile(acks, 0.5) * 1000,
         "ack_p95_ms": percentile(acks, 0.95) * 1000,
@@ -602,16 +638,18 @@ def main() -> None:
     bare_rows = {n: median(n, True) for n in ladder}
     print()
     print(
-        "| candidates | connect p50 | connect p99 | start storm (all hold the paper) | answers | ack p50 | ack p95 "
+        "| candidates | connect p50 | connect p99 | start storm (all hold the paper) | storm: server CPU | answers "
+        "| ack p50 | ack p95 "
         "| ack p99 | proctor event p99 | submit p99 | errors | server CPU | CPU per answer | bare: CPU per answer "
         "| ratio | bare ack p99 | RSS connected | RSS peak |"
     )
-    print("| ---: |" + " ---: |" * 17)
+    print("| ---: |" + " ---: |" * 18)
     for n in ladder:
         r, b = rows[n], bare_rows[n]
         print(
             f"| {n:,} | {r['connect_p50_s']:.2f} s | {r['connect_p99_s']:.2f} s | {r['storm_s']:.1f} s "
-            f"| {r['answers']:.0f} | {r['ack_p50_ms']:.1f} ms | {r['ack_p95_ms']:.1f} ms | {r['ack_p99_ms']:.1f} ms "
+            f"| {r['storm_cpu_s']:.1f} s | {r['answers']:.0f} | {r['ack_p50_ms']:.1f} ms | {r['ack_p95_ms']:.1f} ms "
+            f"| {r['ack_p99_ms']:.1f} ms "
             f"| {r['shown_p99_ms']:.0f} ms | {r['submit_p99_ms']:.0f} ms | {r['errors']:.0f} "
             f"| {r['cpu_share']:.0%} | {r['cpu_ms_per_answer']:.2f} ms | {b['cpu_ms_per_answer']:.2f} ms "
             f"| {r['cpu_ms_per_answer'] / b['cpu_ms_per_answer']:.2f}× | {b['ack_p99_ms']:.1f} ms "
@@ -641,20 +679,22 @@ def compare(ladder: list[int], setups: list[str], args) -> None:
                 print(f"run {n_run + 1} {setup} {n}: " + json.dumps(result, ensure_ascii=False), flush=True)
     print()
     print(
-        "| candidates | setup | connect p99 | start storm | answers | ack p50 | ack p99 | proctor event p99 "
+        "| candidates | setup | connect p99 | start storm | storm: server CPU | answers | ack p50 | ack p99 "
+        "| proctor event p99 "
         "| submit p99 | errors | Jikao CPU | PostgreSQL + Redis + nginx CPU | CPU per answer (all) | RSS peak |"
     )
-    print("| ---: | --- |" + " ---: |" * 12)
+    print("| ---: | --- |" + " ---: |" * 13)
     for n in ladder:
         for setup in setups:
             rows = results.get((n, setup))
             if not rows:
-                print(f"| {n:,} | {setup} | failed |" + " |" * 11)
+                print(f"| {n:,} | {setup} | failed |" + " |" * 12)
                 continue
             r = {k: statistics.median(x[k] for x in rows) for k, v in rows[0].items() if isinstance(v, int | float)}
             per_answer = (r["cpu_share"] + r["backing_cpu_share"]) * args.seconds / max(1, r["answers"]) * 1000
             print(
-                f"| {n:,} | {setup} | {r['connect_p99_s']:.2f} s | {r['storm_s']:.1f} s | {r['answers']:.0f} "
+                f"| {n:,} | {setup} | {r['connect_p99_s']:.2f} s | {r['storm_s']:.1f} s | {r['storm_cpu_s']:.1f} s "
+                f"| {r['answers']:.0f} "
                 f"| {r['ack_p50_ms']:.1f} ms | {r['ack_p99_ms']:.1f} ms | {r['shown_p99_ms']:.0f} ms "
                 f"| {r['submit_p99_ms']:.0f} ms | {r['errors']:.0f} | {r['cpu_share']:.0%} "
                 f"| {r['backing_cpu_share']:.0%} | {per_answer:.2f} ms | {r['rss_peak_mib']:.0f} MiB |"

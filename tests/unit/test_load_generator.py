@@ -82,6 +82,14 @@ def test_the_start_storm_ends_when_the_last_candidate_holds_the_paper():
     assert load.all_holding(100.0, arrivals, 4) is None, "a candidate who never got the paper: no time"
 
 
+def test_the_storm_cpu_is_read_between_the_samples_either_side():
+    samples = [(100.0, 10.0), (100.1, 10.1), (100.2, 10.1), (100.3, 10.25)]  # (time, cumulative CPU seconds)
+    assert load.cpu_between(samples, 100.05, 100.25) == pytest.approx(0.125)  # 10.05 → 10.175
+    assert load.cpu_between(samples, 100.0, 100.3) == pytest.approx(0.25)
+    assert math.isnan(load.cpu_between(samples, 99.0, 100.2)), "before the first sample: not known"
+    assert math.isnan(load.cpu_between(samples, 100.0, float("nan"))), "a storm that never ended: no figure"
+
+
 def test_large_centres_get_more_load_processes():
     assert load.load_processes(250) == 2
     assert load.load_processes(2000) == 2
