@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 
+from engineio import json as engineio_json
+
 SEPARATORS = (",", ":")
 
 
@@ -67,4 +69,5 @@ def dumps(data, **_options) -> str:
     return encode_value(data)
 
 
-loads = json.loads
+# Incoming packets and queue messages are read with Engine.IO's own guard (no integers of over 100 digits).
+loads = engineio_json.loads

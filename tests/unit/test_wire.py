@@ -64,3 +64,11 @@ def test_nested_or_queued_the_kept_paper_is_written_as_the_value_it_is():
 def test_anything_else_that_is_not_json_is_still_refused():
     with pytest.raises(TypeError, match="bytes"):
         wire.dumps(["state", {"photo": b"\x89PNG"}])
+
+
+def test_incoming_integers_longer_than_engineio_allows_are_refused():
+    """A client's packet is read with Engine.IO's guard: an integer of thousands of digits costs the server real
+    time to parse, and no Jikao message holds one."""
+    assert JsonPacket(encoded_packet='2/candidate,["answer",{"seq":' + "9" * 100 + "}]").data[1]["seq"] > 0
+    with pytest.raises(ValueError, match="too large"):
+        JsonPacket(encoded_packet='2/candidate,["answer",{"seq":' + "9" * 101 + "}]")
