@@ -30,9 +30,10 @@ def read(encoded: str):
 
 
 def test_a_state_with_its_paper_spliced_in_reads_as_the_whole_state():
-    sent = JsonPacket(packet.EVENT, ["state", state(wire.RawJSON(PAPER))], namespace="/candidate").encode()
+    kept = wire.RawJSON(PAPER)
+    sent = JsonPacket(packet.EVENT, ["state", state(kept)], namespace="/candidate").encode()
     assert read(sent) == ["state", state()]
-    assert sent.startswith("2/candidate,")
+    assert sent.startswith("2/candidate,") and kept.text in sent  # the kept text as it is, not encoded again
 
 
 def test_a_state_that_is_only_its_paper():
@@ -49,9 +50,12 @@ def test_a_lone_surrogate_is_escaped_so_the_frame_stays_valid_utf8():
     for text in (wire.dumps(["notice", {"text": "半个\ud800字"}]), wire.RawJSON({"stem": "半个\ud800字"}).text):
         text.encode("utf-8")  # would raise if the surrogate were written raw
         assert "\\ud800" in text
+    with_paper = wire.dumps(["state", state(wire.RawJSON(PAPER), note="半个\ud800字")])  # escaped, paper spliced
+    with_paper.encode("utf-8")
+    assert json.loads(with_paper) == ["state", state(note="半个\ud800字")]
 
 
-def test_nested_or_queued_the_kept_paper_is_written_as_the_value_it_is():
+def test_nested_or_queued_the_kept_paper_is_spliced_in_as_well():
     prepared = state(wire.RawJSON(PAPER))
     # an acknowledgement {ok, state}, or the message queue between server processes
     assert json.loads(wire.dumps([{"ok": True, "state": prepared}])) == [{"ok": True, "state": state()}]
@@ -59,6 +63,19 @@ def test_nested_or_queued_the_kept_paper_is_written_as_the_value_it_is():
         "method": "emit",
         "data": ["state", state()],
     }
+
+
+def test_many_kept_texts_each_go_to_their_own_place():
+    papers = [{"no": n, "stem": f"第{n}题"} for n in range(12)]  # the 1st and the 11th placeholders share a prefix
+    assert json.loads(wire.dumps(["states", [{"paper": wire.RawJSON(p)} for p in papers]])) == [
+        "states",
+        [{"paper": p} for p in papers],
+    ]
+
+
+def test_text_that_looks_like_a_placeholder_is_left_alone():
+    lookalike = {"text": "\x00deadbeefdeadbeef:0\x00", "paper": wire.RawJSON(PAPER)}
+    assert json.loads(wire.dumps(["notice", lookalike])) == ["notice", {**lookalike, "paper": PAPER}]
 
 
 def test_anything_else_that_is_not_json_is_still_refused():
